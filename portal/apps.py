@@ -1,0 +1,8 @@
+"""App config for the portal: the merchant's world."""
+
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Merchant portal"
