@@ -1,5 +1,7 @@
 """The Xero add-on's own rows: the connection to an organisation (tokens encrypted) and API pacing state."""
 
 from xero_sync.models.connection import ConnectionStatus, RetentionInterval, XeroConnection
+from xero_sync.models.pending import XeroPendingAuthorisation, XeroPendingRevocation
+from xero_sync.models.limits import XeroCallSlot, XeroRateState
 
-__all__ = ["ConnectionStatus", "RetentionInterval", "XeroConnection"]
+__all__ = ["ConnectionStatus", "RetentionInterval", "XeroCallSlot", "XeroConnection", "XeroRateState"]
