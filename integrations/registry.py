@@ -26,6 +26,8 @@ class AddOn:
     keywords: tuple[str, ...] = field(default_factory=tuple)
     # Dotted path of the view that renders the add-on's page; the generic page when empty.
     page_view: str = ""
+    # Dotted path of `f(*, merchant)` that lets go of the outside system before the install row is deleted.
+    uninstall: str = ""
 
     def matches(self, query: str) -> bool:
         q = query.strip().lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from integrations import registry
 from integrations.models import Installation
@@ -45,4 +46,8 @@ def installation_create(*, merchant: Merchant, addon_key: str, user: User | None
 
 
 def installation_delete(*, installation: Installation) -> None:
-    installation.delete()
+    """Uninstall: the add-on first lets go of the outside system (e.g. disconnects), then the row goes."""
+    addon = registry.get(installation.addon_key)
+    if addon is not None and addon.uninstall:
+        import_string(addon.uninstall)(merchant=installation.merchant)
+    Installation.objects.filter(pk=installation.pk).delete()

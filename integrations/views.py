@@ -28,10 +28,7 @@ def marketplace(request):
     for cat in registry.CATEGORIES:
         if category and cat.key != category:
             continue
-        tiles = [
-            {"addon": a, "installation": installs.get(a.key)}
-            for a in registry.search(query, category=cat.key)
-        ]
+        tiles = [{"addon": a, "installation": installs.get(a.key)} for a in registry.search(query, category=cat.key)]
         sections.append({"category": cat, "tiles": tiles})
     return render(
         request,

@@ -19,6 +19,7 @@ portal_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("addons/xero/", include("xero_sync.urls")),
     path("addons/", include("integrations.urls")),
     path("", include((portal_patterns, "portal"))),
 ]

@@ -9,4 +9,6 @@ XERO = AddOn(
     summary="Two-way sync of customers, invoices, payments, accounts and items with Xero.",
     logo="img/addons/xero.svg",
     keywords=("accounting", "bookkeeping", "invoices", "sync"),
+    page_view="xero_sync.views.addon_page",
+    uninstall="xero_sync.services.connection.connection_disconnect",
 )

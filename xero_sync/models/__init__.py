@@ -4,4 +4,12 @@ from xero_sync.models.connection import ConnectionStatus, RetentionInterval, Xer
 from xero_sync.models.pending import XeroPendingAuthorisation, XeroPendingRevocation
 from xero_sync.models.limits import XeroCallSlot, XeroRateState
 
-__all__ = ["ConnectionStatus", "RetentionInterval", "XeroCallSlot", "XeroConnection", "XeroRateState"]
+__all__ = [
+    "ConnectionStatus",
+    "RetentionInterval",
+    "XeroCallSlot",
+    "XeroConnection",
+    "XeroPendingAuthorisation",
+    "XeroPendingRevocation",
+    "XeroRateState",
+]
