@@ -1,0 +1,1 @@
+"""The sandbox's identity service: sign-in and consent, tokens, revocation, connections."""
