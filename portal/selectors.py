@@ -41,7 +41,7 @@ def customer_list(*, merchant: Merchant, query: str = "", status: str = "") -> Q
         qs = qs.filter(status=status)
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(email__icontains=query))
-    return qs.only("id", "name", "email", "phone", "status").order_by("name", "id")
+    return qs.only("id", "name", "email", "phone", "bill_city", "bill_region", "status").order_by("name", "id")
 
 
 def invoice_list(
