@@ -115,9 +115,7 @@ def sync_error_record(
         **latest,
         # SQL evaluates every SET expression against the old row, so `closed` sees the previous state.
         "count": Case(When(closed, then=Value(1)), default=F("count") + 1),
-        "first_seen": Case(
-            When(closed, then=Value(now)), default=F("first_seen"), output_field=DateTimeField()
-        ),
+        "first_seen": Case(When(closed, then=Value(now)), default=F("first_seen"), output_field=DateTimeField()),
         "last_seen": now,
         "state": SyncErrorState.OPEN,
         "resolved_by": None,
@@ -220,9 +218,7 @@ def sync_error_dismiss(*, error: SyncError, user: User | None, note: str = "") -
 
 
 def sync_error_mark_resolved(*, error: SyncError, user: User | None, note: str = "") -> None:
-    sync_errors_close(
-        errors=SyncError.objects.filter(pk=error.pk), state=SyncErrorState.RESOLVED, user=user, note=note
-    )
+    sync_errors_close(errors=SyncError.objects.filter(pk=error.pk), state=SyncErrorState.RESOLVED, user=user, note=note)
     error.refresh_from_db()
 
 
@@ -260,9 +256,7 @@ def sync_errors_retry(*, errors: Iterable[SyncError]) -> RetryOutcome:
     def enqueue():
         for handler, pk in jobs:
             async_task(handler, pk, task_name=f"retry-sync-error-{pk}")
-            logger.info(
-                "integrations.sync_error.retry_enqueued", extra={"sync_error_id": pk, "handler": handler}
-            )
+            logger.info("integrations.sync_error.retry_enqueued", extra={"sync_error_id": pk, "handler": handler})
 
     transaction.on_commit(enqueue)
     return outcome

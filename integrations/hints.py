@@ -182,19 +182,19 @@ CATALOGUE: tuple[Hint, ...] = (
         matches=(r"invalid_client", r"unauthorized_client"),
     ),
     Hint(
+        key="missing_scope",
+        title="Permissions missing",
+        fix="Xero did not grant every permission the add-on needs (for example offline_access). An admin "
+        "must reconnect Xero and allow all the requested permissions.",
+        matches=(r"invalid_scope", r"offline_access", r"insufficient[ _]scope", r"missing scope", r"scope"),
+    ),
+    Hint(
         key="reconnect_required",
         title="Xero connection has expired",
         fix="The connection to Xero has expired or was revoked. An admin must reconnect Xero from the add-on "
         "page; syncing resumes right after.",
         matches=(r"invalid_grant", r"TokenExpired", r"token (has )?expired", r"refresh token"),
         status_codes=(401,),
-    ),
-    Hint(
-        key="missing_scope",
-        title="Permissions missing",
-        fix="Xero did not grant every permission the add-on needs (for example offline_access). An admin "
-        "must reconnect Xero and allow all the requested permissions.",
-        matches=(r"invalid_scope", r"offline_access", r"insufficient[ _]scope", r"missing scope", r"scope"),
     ),
     Hint(
         key="wrong_organisation",
@@ -236,8 +236,7 @@ CATALOGUE: tuple[Hint, ...] = (
     Hint(
         key="xero_unavailable",
         title="Xero is offline",
-        fix="Xero is down or under maintenance. Nothing to do: the add-on retries on its own once Xero is "
-        "back.",
+        fix="Xero is down or under maintenance. Nothing to do: the add-on retries on its own once Xero is back.",
         matches=(r"service unavailable", r"(Xero|API|organi[sz]ation) is (currently )?(offline|unavailable)"),
         status_codes=(502, 503, 504),
     ),

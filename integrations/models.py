@@ -22,9 +22,7 @@ class Installation(models.Model):
     # Copied from the registry at install time so the database itself enforces the exclusive rule.
     category = models.CharField(max_length=50)
     exclusive = models.BooleanField(default=False)
-    state = models.CharField(
-        max_length=20, choices=InstallationState.choices, default=InstallationState.INSTALLED
-    )
+    state = models.CharField(max_length=20, choices=InstallationState.choices, default=InstallationState.INSTALLED)
     installed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -92,9 +90,7 @@ class SyncRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["merchant", "addon_key", "-created_at"], name="syncrun_merchant_recent")
-        ]
+        indexes = [models.Index(fields=["merchant", "addon_key", "-created_at"], name="syncrun_merchant_recent")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} sync {self.pk} ({self.state})"
@@ -147,9 +143,7 @@ class SyncError(models.Model):
     addon_key = models.CharField(max_length=50)
     # sha256 of (merchant, add-on, operation, record, problem): the identity of the row.
     fingerprint = models.CharField(max_length=64, editable=False)
-    record_kind = models.CharField(
-        max_length=30
-    )  # invoice, contact, payment, item, account, fee, connection…
+    record_kind = models.CharField(max_length=30)  # invoice, contact, payment, item, account, fee, connection…
     record_id = models.BigIntegerField(null=True, blank=True)  # the portal's id
     external_id = models.CharField(max_length=64, blank=True)  # the add-on system's id
     record_label = models.CharField(max_length=255, blank=True)  # invoice number, contact name
@@ -199,6 +193,12 @@ class SyncError(models.Model):
     def fix(self) -> str:
         """The hint's fix text, filled in with this error's parameters."""
         return self.hint.render_fix(**self.hint_params)
+
+    @property
+    def portal_url(self) -> str:
+        from integrations import links
+
+        return links.portal_record_url(record_kind=self.record_kind, record_id=self.record_id)
 
 
 class AuditOutcome(models.TextChoices):
