@@ -23,18 +23,16 @@ _CODE_KEYS = {"code", "auth_code", "authorization_code"}
 
 _KEY_NAMES = r"[\w.-]*(?:token|secret|passw(?:or)?d|api[-_]?key|signature|assertion|code[-_]?verifier)[\w.-]*"
 _TEXT_RULES: tuple[tuple[re.Pattern, str], ...] = (
-    # Header lines: "Authorization: Bearer …", "Cookie: …", "Xero-Signature: …".
+    # Header lines: "Authorization: Bearer …", "Cookie: …", "X-Xero-Signature: …".
     (
         re.compile(
-            r"(?im)^(\s*(?:proxy-)?(?:authorization|cookie|set-cookie|x-xero-signature)\s*:\s*).*$",
+            r"(?im)^(\s*(?:proxy-)?(?:authorization|cookie|set-cookie|[\w-]*signature|[\w-]*api-key)\s*:\s*).*$",
         ),
         r"\1" + REDACTED,
     ),
     # Quoted JSON-ish pairs inside text: "refresh_token": "…", 'client_secret': '…'.
     (
-        re.compile(
-            rf"""(?i)(["']({_KEY_NAMES}|(?-i:code)|authorization)["']\s*:\s*)(["'])(?:\\.|(?!\3).)*\3"""
-        ),
+        re.compile(rf"""(?i)(["']({_KEY_NAMES}|(?-i:code)|authorization)["']\s*:\s*)(["'])(?:\\.|(?!\3).)*\3"""),
         r"\1\3" + REDACTED + r"\3",
     ),
     # Form fields and query parameters: refresh_token=…&code=…
@@ -48,9 +46,7 @@ _TEXT_RULES: tuple[tuple[re.Pattern, str], ...] = (
     # Long opaque strings (refresh tokens are 64 hex characters); GUIDs are shorter and keep their dashes.
     (re.compile(r"\b[A-Fa-f0-9]{40,}\b"), REDACTED),
     (
-        re.compile(
-            r"(?<![\w/+=-])(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{48,}={0,2}"
-        ),
+        re.compile(r"(?<![\w/+=-])(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{48,}={0,2}"),
         REDACTED,
     ),
 )
@@ -105,3 +101,25 @@ def truncate(text: str, *, limit: int = MAX_EXCERPT_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}\n… [truncated {len(text) - limit} characters]"
+
+
+def http_excerpt(
+    *,
+    method: str = "",
+    url: str = "",
+    status: int | None = None,
+    headers: dict | None = None,
+    body: Any = None,
+    limit: int = MAX_EXCERPT_CHARS,
+) -> str:
+    """One request or response as a stored excerpt: first line, headers, then the body, all redacted.
+
+    For a request pass method and url; for a response pass status (and the headers worth keeping).
+    """
+    first = " ".join(part for part in (method.upper(), url, str(status) if status is not None else "") if part)
+    header_lines = [f"{name}: {value}" for name, value in redact_data(dict(headers or {})).items()]
+    parts = [first, *header_lines]
+    body_text = redact(body, limit=limit)
+    if body_text:
+        parts += ["", body_text]
+    return truncate(redact_text("\n".join(p for p in parts if p is not None)), limit=limit)

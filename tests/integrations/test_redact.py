@@ -86,3 +86,19 @@ def test_long_excerpts_are_truncated_after_redaction():
 
 def test_empty_values_stay_empty():
     assert redact("") == redact(None) == redact(b"") == ""
+
+
+def test_http_excerpt_keeps_the_shape_and_drops_the_credentials():
+    from integrations.redact import http_excerpt
+
+    text = http_excerpt(
+        method="post",
+        url="https://api.xero.com/api.xro/2.0/Invoices?summarizeErrors=false",
+        headers={"Authorization": f"Bearer {JWT}", "xero-tenant-id": GUID, "Idempotency-Key": "fee:7:2026-11"},
+        body={"Invoices": [{"InvoiceNumber": "INV-7"}]},
+    )
+    assert text.startswith("POST https://api.xero.com/api.xro/2.0/Invoices?summarizeErrors=false")
+    assert f"xero-tenant-id: {GUID}" in text and "Idempotency-Key: fee:7:2026-11" in text
+    assert "INV-7" in text
+    assert JWT not in text
+    assert http_excerpt(status=429, headers={"Retry-After": "30"}) == "429\nRetry-After: 30"
