@@ -102,9 +102,10 @@ def _socket_abort(request: HttpRequest) -> bool:
     """Drop the client's TCP connection for real when served over HTTP (gunicorn or the dev server)."""
     sock = request.environ.get("gunicorn.socket")
     if sock is None:
+        # runserver / live_server: wsgi.input is a LimitedStream reading from the handler's socket file.
         stream = request.environ.get("wsgi.input")
-        # runserver: wsgi.input is a LimitedStream over the handler's socket file.
-        raw = getattr(getattr(getattr(stream, "stream", stream), "raw", None), "_sock", None)
+        inner = getattr(getattr(stream, "_read", None), "__self__", stream)
+        raw = getattr(getattr(inner, "raw", None), "_sock", None)
         sock = raw if isinstance(raw, socket.socket) else None
     if sock is None:
         return False

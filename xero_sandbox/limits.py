@@ -1,10 +1,10 @@
 """Xero's rate limits as fixed-window counters kept with atomic SQL updates (safe across threads and processes)."""
 
 import math
-import time
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils import timezone
 
 from xero_sandbox import conf
 from xero_sandbox.models import Organisation, RateCounter, SandboxApp
@@ -51,6 +51,11 @@ def _table() -> str:
     return connection.ops.quote_name(RateCounter._meta.db_table)
 
 
+def _clock() -> float:
+    # timezone.now, so tests can move the clock the same way for tokens and limits.
+    return timezone.now().timestamp()
+
+
 def _q(name: str) -> str:
     # "window" is a reserved word in PostgreSQL: always quote column names.
     return connection.ops.quote_name(name)
@@ -62,19 +67,24 @@ def _increment(window: _Window) -> int | None:
         f"UPDATE {_table()} SET {_q('count')} = {_q('count')} + 1 "  # noqa: S608 - names from model meta
         f"WHERE {_q('key')} = %s AND {_q('window')} = %s AND {_q('count')} < %s RETURNING {_q('count')}"
     )
-    for _ in range(2):
+    for _ in range(5):
         with connection.cursor() as cursor:
             cursor.execute(sql, [window.key, window.index, window.limit])
             row = cursor.fetchone()
         if row is not None:
             return row[0]
-        if RateCounter.objects.filter(key=window.key, window=window.index).exists():
-            return None
-        # First call in this window: create the row (racing creators are fine) and forget old windows.
-        RateCounter.objects.bulk_create(
-            [RateCounter(key=window.key, window=window.index, count=0)], ignore_conflicts=True
+        current = (
+            RateCounter.objects.filter(key=window.key, window=window.index).values_list("count", flat=True).first()
         )
-        RateCounter.objects.filter(key=window.key, window__lt=window.index - 1).delete()
+        if current is not None and current >= window.limit:
+            return None
+        if current is None:
+            # First call in this window: create the row (racing creators are fine) and forget old windows.
+            RateCounter.objects.bulk_create(
+                [RateCounter(key=window.key, window=window.index, count=0)], ignore_conflicts=True
+            )
+            RateCounter.objects.filter(key=window.key, window__lt=window.index - 1).delete()
+        # Otherwise another caller created the row meanwhile and it has room: try again.
     return None
 
 
@@ -119,14 +129,14 @@ def _retry_after(window: _Window, now: float) -> int:
 
 def limits_remaining(*, org: Organisation, app: SandboxApp, now: float | None = None) -> dict[str, str]:
     """The limit headers as they stand, without taking a call (for answers that were not admitted)."""
-    now = time.time() if now is None else now
+    now = _clock() if now is None else now
     windows = _windows(org, app, now)
     return _headers({name: _count(w) for name, w in windows.items()}, windows)
 
 
 def limits_admit(*, org: Organisation, app: SandboxApp, now: float | None = None) -> LimitResult:
     """Count one call against the day, minute, app-minute and concurrency limits, all or nothing."""
-    now = time.time() if now is None else now
+    now = _clock() if now is None else now
     windows = _windows(org, app, now)
     counts: dict[str, int] = {}
     taken: list[_Window] = []
@@ -159,6 +169,6 @@ def limits_release(result: LimitResult) -> None:
 
 def minute_retry_after(*, org: Organisation, now: float | None = None) -> int:
     """Seconds until the organisation's current minute window ends (for forced 429s)."""
-    now = time.time() if now is None else now
+    now = _clock() if now is None else now
     window = _window("", seed=org.tenant_id.int, length=conf.minute_seconds(), limit=0, now=now)
     return _retry_after(window, now)

@@ -249,6 +249,8 @@ def _rotated_refresh_value(previous: str) -> str:
 
 
 def _jwt(claims: dict) -> str:
+    # Sorted, so re-signing stored claims (whatever order the database returns them in) gives the same token.
+    claims = dict(sorted(claims.items()))
     return jwt.encode(claims, conf.signing_key(), algorithm="HS256", headers={"typ": "JWT"})
 
 
