@@ -49,3 +49,60 @@ def revocation_retry(revocation_id: int) -> None:
         logger.error("xero.oauth.revoke_gave_up", extra={"revocation": revocation_id})
         return
     enqueue_revocation_retry(revocation_id, attempt=revocation.attempts)
+
+
+# --- syncs --------------------------------------------------------------------------------------------------
+
+SYNC_BUSY_RETRY_S = 30
+
+
+def enqueue_sync(run_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("xero_sync.tasks.sync_run", run_id, task_name=f"xero-sync-{run_id}", group="xero-sync")
+
+
+def enqueue_sync_at(run_id: int, when: dt.datetime) -> None:
+    delay = max(1, int((when - timezone.now()).total_seconds()) + 1)
+    _schedule_once("xero_sync.tasks.sync_run", args=(run_id,), delay_s=delay, name=f"xero-sync-{run_id}")
+
+
+def sync_run(run_id: int) -> None:
+    """Run a queued sync; if another sync of the merchant holds the lease, try again shortly."""
+    from xero_sync.services.sync import SyncBusy, sync_execute
+
+    try:
+        sync_execute(run_id=run_id)
+    except SyncBusy:
+        logger.info("xero.sync.busy", extra={"run": run_id})
+        _schedule_once(
+            "xero_sync.tasks.sync_run", args=(run_id,), delay_s=SYNC_BUSY_RETRY_S, name=f"xero-sync-{run_id}"
+        )
+
+
+def sync_poll_all(kind: str = "poll") -> int:
+    """The scheduled poll (and nightly reconcile): one queued sync per connected merchant with Auto-sync on."""
+    from xero_sync.models import ConnectionStatus, XeroConnection
+    from xero_sync.services.sync import sync_request, sync_state_for
+
+    queued = 0
+    for connection in XeroConnection.objects.filter(status=ConnectionStatus.CONNECTED, auto_sync=True).select_related(
+        "merchant"
+    ):
+        if sync_state_for(connection).first_sync_done_at is None:
+            continue  # the merchant has not run the first sync yet
+        sync_request(connection=connection, kind=kind)
+        queued += 1
+    return queued
+
+
+def webhook_events_dispatch(tenant_id: str) -> None:
+    """After webhook events arrive: one webhook sync for the organisation's merchant, if Auto-sync is on."""
+    from xero_sync.models import ConnectionStatus, XeroConnection
+    from xero_sync.services.sync import sync_request
+
+    connection = XeroConnection.objects.filter(
+        tenant_id=tenant_id, status=ConnectionStatus.CONNECTED, auto_sync=True
+    ).first()
+    if connection is not None:
+        sync_request(connection=connection, kind="webhook")

@@ -42,8 +42,9 @@ def addon_page(request, addon=XERO):
         "configured": bool(settings.XERO_CLIENT_ID and settings.XERO_CLIENT_SECRET and settings.XERO_REDIRECT_URI),
     }
     if connection and connection.is_connected:
-        from xero_sync.services.settings import settings_form_initial
+        from xero_sync.services.settings import addon_page_prepare, settings_form_initial
 
+        addon_page_prepare(connection=connection)
         context["settings_form"] = XeroSettingsForm(
             connection=connection, initial=settings_form_initial(connection=connection)
         )
@@ -128,9 +129,6 @@ def _after_step(request, step: AuthorisationStep):
         return redirect("xero_sync:confirm")
     connection = connection_services.connection_for(request.merchant)
     messages.success(request, f"Connected to Xero organisation “{connection.tenant_name}”.")
-    from xero_sync.services.settings import after_connect
-
-    after_connect(connection=connection)
     return _addon_redirect()
 
 

@@ -1,8 +1,9 @@
 """The Xero add-on's own rows: the connection to an organisation (tokens encrypted) and API pacing state."""
 
 from xero_sync.models.connection import ConnectionStatus, RetentionInterval, XeroConnection
-from xero_sync.models.pending import XeroPendingAuthorisation, XeroPendingRevocation
 from xero_sync.models.limits import XeroCallSlot, XeroRateState
+from xero_sync.models.pending import XeroPendingAuthorisation, XeroPendingRevocation
+from xero_sync.models.sync import XeroSyncState, XeroWebhookEvent
 
 __all__ = [
     "ConnectionStatus",
@@ -12,4 +13,6 @@ __all__ = [
     "XeroPendingAuthorisation",
     "XeroPendingRevocation",
     "XeroRateState",
+    "XeroSyncState",
+    "XeroWebhookEvent",
 ]

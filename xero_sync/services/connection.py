@@ -262,32 +262,37 @@ def connection_refresh_tokens(*, connection_id: int, rejected_access_token: str 
         if connection.access_token_fresh() and connection.access_token != rejected_access_token:
             return connection.access_token  # another worker refreshed while we waited for the lock
         tokens = _refresh_with_retry(connection.refresh_token)
-        if tokens is None:
-            connection.status = ConnectionStatus.NEEDS_RECONNECT
-            connection.status_message = RECONNECT_EXPIRED
-            connection.access_token = ""
-            connection.save(update_fields=["status", "status_message", "access_token", "updated_at"])
-            _installation_state(connection.merchant, InstallationState.NEEDS_RECONNECT)
-            logger.warning("xero.connection.refresh_invalid_grant", extra={"connection": connection.pk})
-            raise ConnectionNotActive(RECONNECT_EXPIRED)
-        now = timezone.now()
-        connection.previous_refresh_token = connection.refresh_token
-        connection.access_token = tokens.access_token
-        connection.refresh_token = tokens.refresh_token or connection.refresh_token
-        connection.access_expires_at = now + dt.timedelta(seconds=tokens.expires_in)
-        connection.tokens_refreshed_at = now
-        connection.save(
-            update_fields=[
-                "previous_refresh_token",
-                "access_token",
-                "refresh_token",
-                "access_expires_at",
-                "tokens_refreshed_at",
-                "updated_at",
-            ]
-        )
-        logger.info("xero.connection.refreshed", extra={"connection": connection.pk})
-        return connection.access_token
+        if tokens is not None:
+            return _tokens_save(connection, tokens)
+        connection.status = ConnectionStatus.NEEDS_RECONNECT
+        connection.status_message = RECONNECT_EXPIRED
+        connection.access_token = ""
+        connection.save(update_fields=["status", "status_message", "access_token", "updated_at"])
+        _installation_state(connection.merchant, InstallationState.NEEDS_RECONNECT)
+    # Raised after the block so the needs-reconnect state above is committed, not rolled back.
+    logger.warning("xero.connection.refresh_invalid_grant", extra={"connection": connection_id})
+    raise ConnectionNotActive(RECONNECT_EXPIRED)
+
+
+def _tokens_save(connection: XeroConnection, tokens: oauth.TokenSet) -> str:
+    now = timezone.now()
+    connection.previous_refresh_token = connection.refresh_token
+    connection.access_token = tokens.access_token
+    connection.refresh_token = tokens.refresh_token or connection.refresh_token
+    connection.access_expires_at = now + dt.timedelta(seconds=tokens.expires_in)
+    connection.tokens_refreshed_at = now
+    connection.save(
+        update_fields=[
+            "previous_refresh_token",
+            "access_token",
+            "refresh_token",
+            "access_expires_at",
+            "tokens_refreshed_at",
+            "updated_at",
+        ]
+    )
+    logger.info("xero.connection.refreshed", extra={"connection": connection.pk})
+    return connection.access_token
 
 
 def _refresh_with_retry(refresh_token: str, attempts: int = 3) -> oauth.TokenSet | None:

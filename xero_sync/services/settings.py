@@ -67,18 +67,23 @@ def organisation_refresh(*, connection: XeroConnection, client=None) -> dict:
     return org
 
 
-def after_connect(*, connection: XeroConnection) -> None:
-    """Right after connecting: learn the organisation's details and chart of accounts (for the settings form).
-    Failures here are not fatal: the connection stands and the next sync tries again."""
+def addon_page_prepare(*, connection: XeroConnection) -> None:
+    """When the add-on page opens: learn the organisation's details and, if the portal has no chart of accounts
+    yet, read it from Xero so the Default Payment Account can be chosen. Failures are not fatal: the page shows
+    what it has and the next sync tries again."""
+    has_accounts = Account.objects.filter(merchant=connection.merchant).exists()
+    if connection.short_code and has_accounts:
+        return
     try:
         client = client_for(connection)
-        organisation_refresh(connection=connection, client=client)
-        if not Account.objects.filter(merchant=connection.merchant).exists():
+        if not connection.short_code:
+            organisation_refresh(connection=connection, client=client)
+        if not has_accounts:
             from xero_sync.services.pull import accounts_pull
 
             accounts_pull(connection=connection, client=client)
     except (errors.XeroError, ConnectionNotActive) as exc:
-        logger.warning("xero.connection.after_connect_failed", extra={"error": type(exc).__name__})
+        logger.warning("xero.addon_page.prepare_failed", extra={"error": type(exc).__name__})
 
 
 @dataclass
