@@ -63,8 +63,8 @@ def sync_error_record(
     external_id: str = "",
     record_label: str = "",
     status_code: int | None = None,
-    request_excerpt="",
-    response_excerpt="",
+    request_excerpt: str | bytes | dict | list = "",
+    response_excerpt: str | bytes | dict | list = "",
     retry_payload: dict | None = None,
     hint_params: dict | None = None,
 ) -> SyncError:
