@@ -18,9 +18,7 @@ def sync_errors_open_count(merchant: Merchant | None) -> int:
 
 def sync_errors_open(*, merchant: Merchant, addon_key: str | None = None) -> QuerySet[SyncError]:
     """Unresolved errors, most recently seen first."""
-    return sync_errors_for_merchant(merchant=merchant, addon_key=addon_key).filter(
-        state__in=UNRESOLVED_STATES
-    )
+    return sync_errors_for_merchant(merchant=merchant, addon_key=addon_key).filter(state__in=UNRESOLVED_STATES)
 
 
 def sync_errors_for_merchant(*, merchant: Merchant, addon_key: str | None = None) -> QuerySet[SyncError]:
