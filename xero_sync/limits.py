@@ -142,7 +142,9 @@ class Limiter:
 
     def record(self, headers) -> None:
         minute, day, app = (_header_int(headers, h) for h in (HEADER_MINUTE, HEADER_DAY, HEADER_APP_MINUTE))
-        slack = self.max_in_flight - 1
+        # Calls still in flight besides this one may not be in Xero's count yet.
+        in_flight = XeroCallSlot.objects.filter(tenant_id=self.tenant_id, leased_until__gt=self._now()).count()
+        slack = max(0, in_flight - 1)
         if minute is not None or day is not None:
 
             def change(state: XeroRateState, now: dt.datetime) -> dict:
@@ -173,19 +175,20 @@ class Limiter:
     def block(self, *, problem: str, retry_after: float) -> dt.datetime:
         """After a 429: no call for this organisation (the app, for appminute) before Retry-After has passed."""
         key = APP if problem == "appminute" else self.tenant_id
-        until = self._now() + dt.timedelta(seconds=retry_after)
+        until = [self._now() + dt.timedelta(seconds=retry_after)]
 
         def change(state: XeroRateState, now: dt.datetime) -> dict:
-            if state.blocked_until and state.blocked_until >= until:
+            if state.blocked_until and state.blocked_until >= until[0]:
+                until[0] = state.blocked_until  # another worker already blocked for longer
                 return {}
-            return {"blocked_until": until, "blocked_problem": problem}
+            return {"blocked_until": until[0], "blocked_problem": problem}
 
         self._change(key, change)
         logger.warning(
             "xero.limits.blocked",
             extra={"tenant": self.tenant_id, "problem": problem, "retry_after": retry_after},
         )
-        return until
+        return until[0]
 
     # -- pacing -----------------------------------------------------------------------------------------------
 
@@ -201,26 +204,23 @@ class Limiter:
                 continue
             # The day's budget is parked, never slept on; any other wait only if it fits within max_wait.
             if wait.problem == "day" or (self.clock() - started) + wait.seconds > self.max_wait:
-                logger.info(
-                    "xero.limits.parked",
-                    extra={"tenant": self.tenant_id, "problem": wait.problem, "resume_at": wait.resume_at.isoformat()},
-                )
-                raise XeroRateLimited(
-                    f"Xero's {wait.problem} limit for this organisation: try again at {wait.resume_at:%H:%M:%S} UTC",
-                    problem=wait.problem,
-                    retry_after=wait.seconds,
-                    resume_at=wait.resume_at,
-                    status_code=None,
-                )
+                raise self._parked(wait)
             logger.info(
                 "xero.limits.wait", extra={"tenant": self.tenant_id, "problem": wait.problem, "s": wait.seconds}
             )
             self.sleep(wait.seconds)
-        raise XeroRateLimited(
-            "Too many workers competing for this organisation",
-            problem="concurrent",
-            retry_after=1.0,
-            resume_at=self._now() + dt.timedelta(seconds=1),
+        raise self._parked(_Wait(1.0, "concurrent", self._now() + dt.timedelta(seconds=1)))
+
+    def _parked(self, wait: _Wait) -> XeroRateLimited:
+        logger.info(
+            "xero.limits.parked",
+            extra={"tenant": self.tenant_id, "problem": wait.problem, "resume_at": wait.resume_at.isoformat()},
+        )
+        return XeroRateLimited(
+            f"Xero's {wait.problem} limit for this organisation: try again at {wait.resume_at:%Y-%m-%d %H:%M:%S} UTC",
+            problem=wait.problem,
+            retry_after=wait.seconds,
+            resume_at=wait.resume_at,
             status_code=None,
         )
 
@@ -280,13 +280,8 @@ class Limiter:
                 break
             self.sleep(pause)
         logger.info("xero.limits.no_slot", extra={"tenant": self.tenant_id})
-        raise XeroRateLimited(
-            f"{self.max_in_flight} calls to this organisation are already running",
-            problem="concurrent",
-            retry_after=1.0,
-            resume_at=self._now() + dt.timedelta(seconds=1),
-            status_code=None,
-        )
+        return_at = self._now() + dt.timedelta(seconds=1)
+        raise self._parked(_Wait(1.0, "concurrent", return_at))
 
     def _free_slot(self, lease: Lease) -> None:
         XeroCallSlot.objects.filter(pk=lease.slot_id, lease=lease.token).update(lease="", leased_until=None)

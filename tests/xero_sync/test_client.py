@@ -1,8 +1,10 @@
 """The Xero API client: headers, typed errors, token refresh, paging, retries and rate limits."""
 
 import datetime as dt
+import importlib.util
 import json
 import logging
+import time
 import zoneinfo
 
 import pytest
@@ -21,6 +23,7 @@ from xero_sync.errors import (
     XeroValidationError,
 )
 from xero_sync.limits import Limiter
+from xero_sync.models import XeroRateState
 
 API = "https://api.test/api.xro/2.0"
 LIMITS = {"X-MinLimit-Remaining": "55", "X-DayLimit-Remaining": "4900", "X-AppMinLimit-Remaining": "9000"}
@@ -492,3 +495,217 @@ def test_one_organisation_rate_limited_does_not_delay_another(db, wire, clock, t
 
     assert org_b.calls == 10
     assert clock.sleeps == []
+
+
+# -- against the sandbox, over its in-process wire ------------------------------------------------------------
+
+SANDBOX_READY = all(importlib.util.find_spec(m) for m in ("xero_sandbox.testing", "xero_sandbox.seed"))
+needs_sandbox = pytest.mark.skipif(not SANDBOX_READY, reason="xero_sandbox.testing is not there yet")
+SANDBOX_API = "http://sandbox.test/api.xro/2.0"
+
+
+class Wire:
+    """The sandbox's in-process session, noting the status and time of every request that reaches it."""
+
+    def __init__(self, clock=time.time):
+        from xero_sandbox.testing import wire_session
+
+        self.session = wire_session()
+        self.sent: list[tuple[float, str, int | None]] = []
+        send = self.session.send
+
+        def recording_send(request, **kwargs):
+            at = clock()
+            try:
+                response = send(request, **kwargs)
+            except requests.RequestException:
+                self.sent.append((at, request.method, None))
+                raise
+            self.sent.append((at, request.method, response.status_code))
+            return response
+
+        self.session.send = recording_send
+
+    @property
+    def statuses(self) -> list[int | None]:
+        return [status for _, _, status in self.sent]
+
+
+@pytest.fixture
+def sandbox(db):
+    from xero_sandbox.seed import seed_organisation
+    from xero_sandbox.testing import fault_clear, sandbox_token
+
+    org = seed_organisation("Sandbox Plumbing", contacts=0, invoices=0)
+    token = sandbox_token(org)["access_token"]
+    yield org, token
+    fault_clear(org)
+
+
+def sandbox_client(org, token, wire: Wire, **kwargs) -> XeroClient:
+    tenant_id = str(org.tenant_id)
+    kwargs.setdefault("limiter", Limiter(tenant_id, sleep=kwargs.get("sleep", time.sleep)))
+    return XeroClient(
+        tenant_id=tenant_id,
+        access_token=lambda: token,
+        refresh_access_token=lambda: token,
+        session=wire.session,
+        api_url=SANDBOX_API,
+        timeout=5,
+        **kwargs,
+    )
+
+
+@needs_sandbox
+def test_sandbox_paging_across_page_boundaries(db):
+    from xero_sandbox.seed import seed_organisation
+    from xero_sandbox.testing import sandbox_token
+
+    org = seed_organisation("Big Plumbing", contacts=2500, invoices=0)
+    wire = Wire()
+    client = sandbox_client(org, sandbox_token(org)["access_token"], wire, sleep=lambda s: None)
+
+    pages = list(client.paginate("Contacts", key="Contacts", params={"includeArchived": "true"}))
+
+    ids = [c["ContactID"] for page in pages for c in page]
+    assert len(ids) == len(set(ids)) >= 2500
+    assert [len(page) for page in pages[:2]] == [1000, 1000]
+    assert client.calls == len(pages) == -(-len(ids) // 1000)
+
+
+@needs_sandbox
+def test_sandbox_typed_errors(sandbox):
+    org, token = sandbox
+    wire = Wire()
+    client = sandbox_client(org, token, wire)
+    wrong_tenant = XeroClient(
+        tenant_id=ORG_B,
+        access_token=lambda: token,
+        refresh_access_token=lambda: token,
+        session=wire.session,
+        api_url=SANDBOX_API,
+    )
+
+    with pytest.raises(XeroNotFound):
+        client.get("Invoices/6f0b3cbb-1d4b-4a4c-9d35-6e1c2b0c1a11")
+    with pytest.raises(XeroForbidden) as forbidden:
+        wrong_tenant.get("Organisation")
+    client.put("Contacts", {"Contacts": [{"Name": "Bob Builder"}]})
+    with pytest.raises(XeroValidationError) as invalid:
+        client.put("Contacts", {"Contacts": [{"Name": "Bob Builder"}]}, summarize_errors=True)
+
+    assert forbidden.value.needs_reconnect
+    assert invalid.value.elements and invalid.value.elements[0][0]["Name"] == "Bob Builder"
+    assert any("already assigned to another contact" in m for m in invalid.value.messages)
+
+
+@needs_sandbox
+def test_sandbox_401_refreshes_once_and_retries(sandbox):
+    org, token = sandbox
+    wire = Wire()
+    refreshed = []
+    client = sandbox_client(org, "not-a-token", wire)
+    client._refresh_access_token = lambda: refreshed.append(1) or token
+
+    assert client.get("Organisation")["Organisations"][0]["Name"] == "Sandbox Plumbing"
+    assert wire.statuses == [401, 200]
+    assert refreshed == [1]
+
+
+@needs_sandbox
+def test_sandbox_server_errors_and_timeouts_are_retried_for_reads(sandbox):
+    from xero_sandbox.testing import fault_set
+
+    org, token = sandbox
+    wire = Wire()
+    client = sandbox_client(org, token, wire, sleep=lambda s: None)
+    fault_set(org, "fail", count=2, status=503)
+    client.get("Items")
+    fault_set(org, "delay", count=1, delay_s=60)  # longer than the client's timeout
+    client.get("Items")
+
+    assert wire.statuses == [503, 503, 200, None, 200]
+
+
+@needs_sandbox
+def test_sandbox_write_without_a_key_is_not_retried(sandbox):
+    from xero_sandbox.testing import fault_set
+
+    org, token = sandbox
+    wire = Wire()
+    client = sandbox_client(org, token, wire, sleep=lambda s: None)
+    fault_set(org, "fail", count=1, status=503)
+
+    with pytest.raises(XeroServerError):
+        client.put("Contacts", {"Contacts": [{"Name": "Only Once"}]})
+
+    assert client.calls == 1
+
+
+@needs_sandbox
+def test_sandbox_dropped_write_with_a_key_is_retried_and_saved_once(sandbox):
+    from xero_sandbox.testing import fault_set
+
+    org, token = sandbox
+    wire = Wire()
+    client = sandbox_client(org, token, wire, sleep=lambda s: None)
+    fault_set(org, "drop", count=1)  # Xero saves the contact, the answer is lost
+
+    data = client.put("Contacts", {"Contacts": [{"Name": "Saved Once"}]}, idempotency_key="contact-saved-once")
+
+    found = client.get("Contacts", params={"where": 'Name=="Saved Once"'})
+    assert data["Contacts"][0]["Name"] == "Saved Once"
+    assert len(found["Contacts"]) == 1
+    assert wire.statuses[:2] == [None, 200]
+
+
+@needs_sandbox
+def test_sandbox_429_retry_after_is_waited_out_before_the_next_call(sandbox, settings):
+    from xero_sandbox.testing import fault_set
+
+    settings.XERO_SANDBOX_MINUTE_SECONDS = 3  # keeps the sandbox's Retry-After short
+    org, token = sandbox
+    wire = Wire()
+    client = sandbox_client(org, token, wire)
+    fault_set(org, "rate_limit", count=1)
+
+    client.get("Organisation")
+
+    (_, _, first), (second_at, _, second) = wire.sent
+    assert (first, second) == (429, 200)
+    state = XeroRateState.objects.get(tenant_id=str(org.tenant_id))
+    assert state.blocked_problem == "minute"
+    assert second_at >= state.blocked_until.timestamp()
+
+
+@needs_sandbox
+def test_sandbox_pacing_keeps_under_the_minute_limit_without_a_429(sandbox, settings):
+    # A one-second "minute" of 4 calls on both sides: 10 calls must be spread over three windows.
+    settings.XERO_SANDBOX_MINUTE_SECONDS = settings.XERO_RATE_MINUTE_SECONDS = 1
+    settings.XERO_SANDBOX_MINUTE_LIMIT = settings.XERO_RATE_MINUTE_LIMIT = 4
+    org, token = sandbox
+    wire = Wire()
+    client = sandbox_client(org, token, wire)
+
+    for _ in range(10):
+        client.get("Organisation")
+
+    assert wire.statuses == [200] * 10
+    assert wire.sent[-1][0] - wire.sent[0][0] >= 1
+
+
+@needs_sandbox
+def test_sandbox_day_limit_parks_the_work_without_calling(sandbox, settings):
+    settings.XERO_SANDBOX_DAY_LIMIT = 3
+    org, token = sandbox
+    wire = Wire()
+    client = sandbox_client(org, token, wire)
+    for _ in range(3):
+        client.get("Organisation")
+
+    with pytest.raises(XeroRateLimited) as caught:
+        client.get("Organisation")
+
+    assert caught.value.problem == "day"
+    assert caught.value.resume_at > dt.datetime.now(dt.UTC)
+    assert wire.statuses == [200, 200, 200]
