@@ -99,10 +99,25 @@ def sync_poll_all(kind: str = "poll") -> int:
 def webhook_events_dispatch(tenant_id: str) -> None:
     """After webhook events arrive: one webhook sync for the organisation's merchant, if Auto-sync is on."""
     from xero_sync.models import ConnectionStatus, XeroConnection
-    from xero_sync.services.sync import sync_request
+    from xero_sync.services.sync import sync_request, sync_state_for
 
     connection = XeroConnection.objects.filter(
         tenant_id=tenant_id, status=ConnectionStatus.CONNECTED, auto_sync=True
     ).first()
-    if connection is not None:
-        sync_request(connection=connection, kind="webhook")
+    if connection is None or sync_state_for(connection).first_sync_done_at is None:
+        return  # paused (Auto-sync off) or not started: the events wait; the next sync reads the changes anyway
+    sync_request(connection=connection, kind="webhook")
+
+
+def retry_pull(error_id: int) -> None:
+    """Retry of a failed pull from the error log: an immediate sync (which resolves the error on success)."""
+    from integrations.models import SyncError
+    from xero_sync.models import XeroConnection
+    from xero_sync.services.sync import sync_request
+
+    error = SyncError.objects.filter(pk=error_id).first()
+    if error is None:
+        return
+    connection = XeroConnection.objects.filter(merchant_id=error.merchant_id).first()
+    if connection is not None and connection.is_connected:
+        sync_request(connection=connection)

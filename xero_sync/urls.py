@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from xero_sync import views
+from xero_sync import views, webhooks
 
 app_name = "xero_sync"
 
@@ -14,4 +14,9 @@ urlpatterns = [
     path("settings/", views.save_settings, name="settings"),
     path("test/", views.test_connection, name="test"),
     path("disconnect/", views.disconnect, name="disconnect"),
+    path("sync/", views.sync_now, name="sync"),
+    path("sync/status/", views.sync_status, name="sync_status"),
+    path("errors/<int:pk>/retry/", views.error_retry, name="error_retry"),
+    path("errors/<int:pk>/dismiss/", views.error_dismiss, name="error_dismiss"),
+    path("webhooks/", webhooks.receive, name="webhooks"),
 ]

@@ -48,7 +48,25 @@ def addon_page(request, addon=XERO):
         context["settings_form"] = XeroSettingsForm(
             connection=connection, initial=settings_form_initial(connection=connection)
         )
+    if connection is not None:
+        context.update(_sync_context(merchant, connection))
     return render(request, "xero_sync/addon.html", context)
+
+
+def _sync_context(merchant, connection) -> dict:
+    from integrations.selectors import sync_errors_open, sync_runs_recent
+    from xero_sync.services.status import sync_status_for
+    from xero_sync.services.sync import sync_state_for
+
+    state = sync_state_for(connection)
+    return {
+        "sync_state": state,
+        "sync_status": sync_status_for(merchant=merchant),
+        "sync_runs": sync_runs_recent(merchant=merchant, addon_key=XERO.key, limit=8),
+        "sync_errors": list(sync_errors_open(merchant=merchant, addon_key=XERO.key)[:50]),
+        "retry_url_name": "xero_sync:error_retry",
+        "dismiss_url_name": "xero_sync:error_dismiss",
+    }
 
 
 @require_POST
@@ -231,3 +249,71 @@ def disconnect(request):
         text += " Xero could not be reached just now; the portal will finish revoking its access in the background."
     messages.success(request, text)
     return redirect("integrations:marketplace")
+
+
+# --- syncing ------------------------------------------------------------------------------------------------
+
+
+def _connected_or_message(request):
+    connection = connection_services.connection_for(request.merchant)
+    if connection is None or not connection.is_connected:
+        messages.error(request, "Connect to Xero first.")
+        return None
+    return connection
+
+
+@require_POST
+@admin_required
+def sync_now(request):
+    """The Sync button (first sync) and Sync Now (an immediate incremental sync)."""
+    from xero_sync.services.sync import sync_request
+
+    connection = _connected_or_message(request)
+    if connection is None:
+        return _addon_redirect()
+    run = sync_request(connection=connection)
+    messages.info(request, f"{run.get_kind_display()} started: follow its progress below.")
+    return _addon_redirect()
+
+
+@merchant_required
+def sync_status(request):
+    """Progress of the active (or last) sync, polled by the add-on page."""
+    from django.http import JsonResponse
+
+    from xero_sync.services.status import sync_status_for
+
+    return JsonResponse(sync_status_for(merchant=request.merchant))
+
+
+@require_POST
+@admin_required
+def error_retry(request, pk: int):
+    from django.shortcuts import get_object_or_404
+
+    from integrations.errors import sync_errors_retry
+    from integrations.selectors import sync_errors_for_merchant
+
+    error = get_object_or_404(sync_errors_for_merchant(merchant=request.merchant, addon_key=XERO.key), pk=pk)
+    outcome = sync_errors_retry(errors=[error])
+    if outcome.enqueued:
+        messages.info(request, "Retrying. The error closes by itself when the retry succeeds.")
+    elif outcome.already_resolved:
+        messages.info(request, "That error is already resolved.")
+    else:
+        messages.error(request, "This kind of error cannot be retried from here: follow its hint, then click Sync Now.")
+    return _addon_redirect()
+
+
+@require_POST
+@admin_required
+def error_dismiss(request, pk: int):
+    from django.shortcuts import get_object_or_404
+
+    from integrations.errors import sync_error_dismiss
+    from integrations.selectors import sync_errors_for_merchant
+
+    error = get_object_or_404(sync_errors_for_merchant(merchant=request.merchant, addon_key=XERO.key), pk=pk)
+    sync_error_dismiss(error=error, user=request.user, note="Dismissed on the add-on page.")
+    messages.success(request, "Error dismissed.")
+    return _addon_redirect()

@@ -33,9 +33,7 @@ class XeroConnection(models.Model):
     """One per merchant. Kept (tokens wiped) after a disconnect so a reconnect can tell same org from new."""
 
     merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="xero_connection")
-    status = models.CharField(
-        max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.DISCONNECTED
-    )
+    status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.DISCONNECTED)
     status_message = models.TextField(blank=True)
 
     tenant_id = models.CharField("Xero tenant id", max_length=64, blank=True)

@@ -1,0 +1,98 @@
+"""Xero's webhook endpoint: check the signature on the raw body first, store the events, answer at once.
+
+The records behind the events are fetched later, in batches, by a worker (services.sync.webhook_events_process).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from xero_sync import mapping
+from xero_sync.models import ConnectionStatus, XeroConnection, XeroWebhookEvent
+
+logger = logging.getLogger(__name__)
+
+CATEGORIES = {"INVOICE", "CONTACT"}  # what the add-on fetches; others are acknowledged and dropped
+
+
+def signature_valid(body: bytes, header: str, key: str) -> bool:
+    if not header or not key:
+        return False
+    try:
+        given = base64.b64decode(header, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    expected = hmac.new(key.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(given, expected)
+
+
+def _empty(status: int) -> HttpResponse:
+    response = HttpResponse(b"", status=status, content_type="text/plain")
+    return response
+
+
+@csrf_exempt
+@require_POST
+def receive(request):
+    body = request.body
+    if not signature_valid(body, request.headers.get("x-xero-signature", ""), settings.XERO_WEBHOOK_KEY):
+        logger.warning("xero.webhook.bad_signature")
+        return _empty(401)
+    try:
+        payload = json.loads(body)
+        events = payload.get("events")
+        if not isinstance(events, list):
+            raise ValueError("no events list")
+    except (ValueError, AttributeError):
+        logger.warning("xero.webhook.bad_payload")
+        return _empty(400)
+    if events:
+        _store(events)
+    return _empty(200)
+
+
+def _store(events: list[dict]) -> None:
+    tenants = {str(e.get("tenantId", "")) for e in events if isinstance(e, dict)}
+    connected = set(
+        XeroConnection.objects.filter(tenant_id__in=tenants, status=ConnectionStatus.CONNECTED).values_list(
+            "tenant_id", flat=True
+        )
+    )
+    rows = [
+        XeroWebhookEvent(
+            tenant_id=str(e["tenantId"]),
+            category=str(e.get("eventCategory", "")),
+            event_type=str(e.get("eventType", ""))[:20],
+            resource_id=str(e.get("resourceId", ""))[:64],
+            event_date=mapping.parse_datetime(e.get("eventDateUtc")),
+        )
+        for e in events
+        if isinstance(e, dict)
+        and str(e.get("tenantId", "")) in connected
+        and e.get("eventCategory") in CATEGORIES
+        and e.get("resourceId")
+    ]
+    if not rows:
+        logger.info("xero.webhook.ignored", extra={"events": len(events)})
+        return
+    with transaction.atomic():
+        XeroWebhookEvent.objects.bulk_create(rows)
+        for tenant_id in {r.tenant_id for r in rows}:
+            transaction.on_commit(lambda t=tenant_id: _dispatch(t))
+
+
+def _dispatch(tenant_id: str) -> None:
+    from django_q.tasks import async_task
+
+    async_task("xero_sync.tasks.webhook_events_dispatch", tenant_id, group="xero-webhooks")
