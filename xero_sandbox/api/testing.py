@@ -2,6 +2,7 @@
 
 import functools
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -86,7 +87,10 @@ def spec_check(response: requests.Response, *args, **kwargs) -> requests.Respons
     api = accounting_openapi()
     request = RequestsOpenAPIRequest(response.request)
     try:
-        api.validate_request(request)
+        with warnings.catch_warnings():
+            # openapi-core does not model the OAuth2 scheme; the gate's own tests cover it.
+            warnings.filterwarnings("ignore", "Unsupported scheme type")
+            api.validate_request(request)
     except Exception as exc:
         raise SpecViolation(f"request {response.request.method} {response.request.url}: {_explain(exc)}") from exc
     if response.status_code >= 401 and response.status_code != 400:
