@@ -61,8 +61,6 @@ def test_demo_admin_installs_xero_from_the_marketplace(demo_merchant, demo_admin
     expect(page.get_by_role("heading", name="Xero", exact=True)).to_be_visible()
     expect(page.get_by_text("Xero is installed.")).to_be_visible()
     expect(page.get_by_test_id("connection-state")).to_have_text("Not connected")
-    # Its connect flow arrives later: until then, no button pretends to connect.
-    expect(page.get_by_role("button", name=re.compile("connect", re.I))).to_have_count(0)
     screenshot(page, "addon_xero_installed")
     assert Installation.objects.filter(merchant=demo_merchant, addon_key="xero").count() == 1
 
