@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from xero_sync.errors import XeroError, XeroRateLimited, XeroTimeout, error_for_response, redact
+from xero_sync.errors import XeroError, XeroRateLimited, XeroTimeout, error_for_response
 from xero_sync.limits import Limiter
 
 logger = logging.getLogger(__name__)
@@ -49,10 +49,17 @@ def _retry_after_seconds(value: str | None, default: float) -> float:
             return default
 
 
+def _rate_limit(response: requests.Response) -> tuple[str, float]:
+    """A 429's limit (minute, day, concurrent, appminute) and Retry-After seconds."""
+    problem = (response.headers.get("X-Rate-Limit-Problem") or "minute").lower()
+    return problem, _retry_after_seconds(response.headers.get("Retry-After"), 60.0)
+
+
 def _is_batch(endpoint: str, body: Any) -> bool:
-    # A batch is a list under the collection's own key: {"Invoices": [...]} for PUT/POST Invoices.
-    collection = endpoint.strip("/").split("/")[0].split("?")[0]
-    return isinstance(body, dict) and isinstance(body.get(collection), list)
+    # A batch is a list under the collection's own key, sent to the collection: {"Invoices": [...]} to Invoices
+    # (the only endpoints that take summarizeErrors).
+    collection = endpoint.split("?")[0].strip("/")
+    return "/" not in collection and isinstance(body, dict) and isinstance(body.get(collection), list)
 
 
 class XeroClient:
@@ -181,25 +188,9 @@ class XeroClient:
         refreshed = False
         token = self._access_token()
         while True:  # bounded: MAX_ATTEMPTS failures, MAX_RATE_LIMITED_RETRIES 429s, one refresh
-            lease = self.limiter.acquire()
-            self.calls += 1
-            started = self.clock()
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "xero-tenant-id": self.tenant_id,
-                        "Accept": "application/json",
-                        **headers,
-                    },
-                    timeout=self.timeout,
-                )
+                response, resume_at = self._send(method, url, token, log, params=params, json=json, headers=headers)
             except DROPPED as exc:
-                self.limiter.release(lease)
                 failures += 1
                 logger.warning("xero.client.timeout", extra={**log, "attempt": failures, "error": type(exc).__name__})
                 if retry_safe and failures < MAX_ATTEMPTS:
@@ -210,16 +201,6 @@ class XeroClient:
                 ) from exc
 
             status = response.status_code
-            if status == 429:
-                problem = (response.headers.get("X-Rate-Limit-Problem") or "minute").lower()
-                retry_after = _retry_after_seconds(response.headers.get("Retry-After"), 60.0)
-                resume_at = self.limiter.block(problem=problem, retry_after=retry_after)
-            self.limiter.release(lease, response.headers)
-            logger.info(
-                "xero.client.request",
-                extra={**log, "status": status, "ms": round((self.clock() - started) * 1000)},
-            )
-
             if status < 300:
                 return self._json(response, method=method, endpoint=endpoint)
             if status == 304:
@@ -231,11 +212,12 @@ class XeroClient:
                 continue
             if status == 429:
                 rate_limited += 1
+                problem, retry_after = _rate_limit(response)
                 logger.warning(
                     "xero.client.rate_limited", extra={**log, "problem": problem, "retry_after": retry_after}
                 )
-                # Xero did not run the call, so any method may go again; the limiter waits out Retry-After
-                # (or raises when that is too long, or the day is gone).
+                # Xero did not run the call, so any method may go again: the limiter waits out Retry-After
+                # first, or raises when that is too long. A spent day is parked at once.
                 if problem != "day" and rate_limited <= MAX_RATE_LIMITED_RETRIES:
                     continue
                 raise XeroRateLimited(
@@ -243,7 +225,6 @@ class XeroClient:
                     problem=problem,
                     retry_after=retry_after,
                     resume_at=resume_at,
-                    detail=redact(response.text),
                     response_excerpt=response.text,
                     method=method,
                     endpoint=endpoint,
@@ -256,6 +237,34 @@ class XeroClient:
             error = error_for_response(status_code=status, text=response.text, method=method, endpoint=endpoint)
             logger.warning("xero.client.error", extra={**log, "status": status, "error": type(error).__name__})
             raise error
+
+    def _send(
+        self, method: str, url: str, token: str, log: dict, **kwargs
+    ) -> tuple[requests.Response, dt.datetime | None]:
+        """One HTTP request inside a limiter slot; after a 429, when calls may resume (recorded before the slot
+        is freed, so no other worker slips in)."""
+        lease = self.limiter.acquire()
+        self.calls += 1
+        started = self.clock()
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "xero-tenant-id": self.tenant_id,
+            "Accept": "application/json",
+            **kwargs.pop("headers"),
+        }
+        try:
+            response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+        except BaseException:
+            self.limiter.release(lease)
+            raise
+        resume_at = None
+        if response.status_code == 429:
+            problem, retry_after = _rate_limit(response)
+            resume_at = self.limiter.block(problem=problem, retry_after=retry_after)
+        self.limiter.release(lease, response.headers)
+        ms = round((self.clock() - started) * 1000)
+        logger.info("xero.client.request", extra={**log, "status": response.status_code, "ms": ms})
+        return response, resume_at
 
     @staticmethod
     def _json(response: requests.Response, *, method: str, endpoint: str) -> dict:

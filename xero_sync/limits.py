@@ -6,6 +6,7 @@ Three rules, all kept in the database with compare-and-set UPDATEs (no locks, no
   wait for the window to roll; when the day's is gone, raise so the work is parked until the reset;
 - after a 429, no call for that organisation (or the app) until its Retry-After has passed.
 A wait longer than `max_wait` raises XeroRateLimited instead of sleeping, so a worker is never tied up.
+Call Xero outside transaction.atomic(): inside one, these UPDATEs would hold their row locks until commit.
 """
 
 from __future__ import annotations
