@@ -12,6 +12,7 @@ from xero_sandbox.models import Organisation, RateCounter, SandboxApp
 HEADER_DAY = "X-DayLimit-Remaining"
 HEADER_MINUTE = "X-MinLimit-Remaining"
 HEADER_APP_MINUTE = "X-AppMinLimit-Remaining"
+CONCURRENCY_WINDOW_SECONDS = 600
 
 
 @dataclass
@@ -22,6 +23,7 @@ class LimitResult:
     problem: str = ""
     retry_after: int = 0
     concurrency_key: str = ""
+    concurrency_window: int = 0
 
     @property
     def admitted(self) -> bool:
@@ -151,20 +153,26 @@ def limits_admit(*, org: Organisation, app: SandboxApp, now: float | None = None
             return LimitResult(headers=_headers(current, windows), problem=name, retry_after=_retry_after(window, now))
         counts[name] = new_count
         taken.append(window)
-    # Concurrency: a slot held until the answer is written (window 0: never rolls over).
-    slot = _Window(key=f"org:{org.pk}:concurrent", index=0, ends_at=now + 1, limit=conf.concurrent_limit())
+    # Concurrency: a slot held until the answer is written. Counted in long windows so a slot leaked by a
+    # killed worker frees itself within CONCURRENCY_WINDOW_SECONDS instead of locking the organisation out.
+    slot = _Window(
+        key=f"org:{org.pk}:concurrent",
+        index=math.floor(now / CONCURRENCY_WINDOW_SECONDS),
+        ends_at=now + 1,
+        limit=conf.concurrent_limit(),
+    )
     if _increment(slot) is None:
         for done in taken:
             _decrement(done)
         current = {n: counts[n] - 1 for n in counts}
         return LimitResult(headers=_headers(current, windows), problem="concurrent", retry_after=1)
-    return LimitResult(headers=_headers(counts, windows), concurrency_key=slot.key)
+    return LimitResult(headers=_headers(counts, windows), concurrency_key=slot.key, concurrency_window=slot.index)
 
 
 def limits_release(result: LimitResult) -> None:
     """Give back the concurrency slot taken by limits_admit."""
     if result.concurrency_key:
-        _decrement(_Window(key=result.concurrency_key, index=0, ends_at=0, limit=0))
+        _decrement(_Window(key=result.concurrency_key, index=result.concurrency_window, ends_at=0, limit=0))
 
 
 def minute_retry_after(*, org: Organisation, now: float | None = None) -> int:

@@ -87,8 +87,19 @@ def event_emit(*, org: Organisation, category: str, event_type: str, resource_id
         ]
     )
     for app in apps:
-        # Never inside the request: the worker picks the events up once they are committed.
-        transaction.on_commit(partial(_enqueue, app.pk))
+        _enqueue_after_commit(app.pk)
+
+
+def _enqueue_after_commit(app_id: int) -> None:
+    """Never inside the request: the worker picks the events up once committed; one task per app per commit."""
+    conn = transaction.get_connection()
+    if conn.in_atomic_block and any(
+        getattr(entry[1], "xero_sandbox_webhook_app", None) == app_id for entry in conn.run_on_commit
+    ):
+        return
+    callback = partial(_enqueue, app_id)
+    callback.xero_sandbox_webhook_app = app_id
+    transaction.on_commit(callback)
 
 
 def _payload(events: list[WebhookEvent]) -> dict:

@@ -91,12 +91,14 @@ def test_events_are_queued_for_after_commit_never_sent_inside_the_request(org, a
     with mock.patch("django_q.tasks.async_task") as async_task:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             _emit(org, 2)
+            _emit(org, 1, category="CONTACT")
+        assert len(callbacks) == 1  # one worker task per app per commit, however many changes
         assert not async_task.called
         assert received == []
         for callback in callbacks:
             callback()
     async_task.assert_called_with("xero_sandbox.tasks.webhook_deliver", app.pk, group="xero_sandbox.webhooks")
-    assert WebhookEvent.objects.filter(app=app, delivery__isnull=True).count() == 2
+    assert WebhookEvent.objects.filter(app=app, delivery__isnull=True).count() == 3
 
 
 def test_a_batch_is_delivered_signed_in_xeros_shape(org, app):

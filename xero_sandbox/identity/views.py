@@ -63,10 +63,7 @@ def _sign_in_cookie(response: HttpResponse, user: SandboxUser) -> None:
 def _redirect_with(redirect_uri: str, params: dict) -> HttpResponseRedirect:
     parts = urlsplit(redirect_uri)
     query = "&".join(p for p in (parts.query, urlencode({k: v for k, v in params.items() if v is not None})) if p)
-    response = HttpResponseRedirect(urlunsplit(parts._replace(query=query)))
-    # Redirect URIs are registered per app and may point anywhere (e.g. another port in the demo).
-    response.allowed_schemes = ["http", "https"]
-    return response
+    return HttpResponseRedirect(urlunsplit(parts._replace(query=query)))
 
 
 def _error_page(request: HttpRequest, error: str, description: str, status: int = 400) -> HttpResponse:
