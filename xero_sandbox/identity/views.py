@@ -158,7 +158,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
         }
         for r in roles
     ]
-    context.update({"user": user, "choices": choices, "can_allow": any(c["allowed"] for c in choices)})
+    first_allowed = next((c for c in choices if c["allowed"]), None)
+    if first_allowed:
+        first_allowed["checked"] = True
+    context.update({"user": user, "choices": choices, "can_allow": first_allowed is not None})
 
     if action == "allow":
         wanted = set(request.POST.getlist("tenant"))

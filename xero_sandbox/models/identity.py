@@ -86,7 +86,7 @@ class SandboxUser(models.Model):
 
 class OrgRole(models.TextChoices):
     STANDARD = "standard", "Standard"
-    ADVISOR = "advisor", "Advisor"
+    ADVISOR = "advisor", "Adviser"
     INVOICE_ONLY = "invoice_only", "Invoice only"
     READ_ONLY = "read_only", "Read only"
 
