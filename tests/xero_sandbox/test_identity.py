@@ -562,3 +562,38 @@ def test_sandbox_user_passwords_are_hashed(owner):
     assert services.user_authenticate(email="OWNER@sandbox.example", password="sandbox-pass") == owner
     assert services.user_authenticate(email="owner@sandbox.example", password="wrong") is None
     assert conf.ACCESS_TOKEN_SECONDS == 1800
+
+
+def test_the_pages_work_with_csrf_checks_on(app, org, owner):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    query = _authorize_query()
+    page = browser.get(AUTHORIZE, query).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    signed_in = browser.post(
+        AUTHORIZE,
+        {
+            **query,
+            "action": "signin",
+            "email": "owner@sandbox.example",
+            "password": "sandbox-pass",
+            "csrfmiddlewaretoken": token,
+        },
+    )
+    assert signed_in.status_code == 302
+    consent = browser.get(AUTHORIZE, query).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', consent).group(1)
+    allowed = browser.post(
+        AUTHORIZE, {**query, "action": "allow", "tenant": [str(org.tenant_id)], "csrfmiddlewaretoken": token}
+    )
+    assert allowed.status_code == 302
+    assert "code=" in allowed["Location"]
+    # The token endpoint is called server to server: no CSRF token there.
+    code = parse_qs(urlsplit(allowed["Location"]).query)["code"][0]
+    exchanged = browser.post(
+        TOKEN,
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": DEFAULT_REDIRECT_URI},
+        headers=_basic(),
+    )
+    assert exchanged.status_code == 200

@@ -14,7 +14,7 @@ import pytest
 import requests
 import yaml
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -51,7 +51,7 @@ def receiver(request):
     return HttpResponse(status=200) if good else HttpResponse(status=401)
 
 
-urlpatterns = [path("hooks/xero", receiver)]
+urlpatterns = [path("hooks/xero", receiver), path("sandbox/xero/", include("xero_sandbox.urls"))]
 
 
 @pytest.fixture(autouse=True)
@@ -241,3 +241,25 @@ def test_intent_to_receive_fails_when_the_good_answer_has_a_body(app):
 def test_unknown_event_kinds_are_refused(org):
     with pytest.raises(ValueError):
         webhooks.event_emit(org=org, category="PAYMENT", event_type="CREATE", resource_id=uuid.uuid4())
+
+
+def test_a_contact_created_through_the_api_reaches_the_webhook(app, django_capture_on_commit_callbacks):
+    from xero_sandbox.api.testing import org_with_defaults
+    from xero_sandbox.testing import wire_session
+
+    org = org_with_defaults("API Hooked Co")
+    tokens = sandbox_token(org, app=app)
+    session = wire_session()
+    session.headers.update({"Authorization": f"Bearer {tokens['access_token']}", "xero-tenant-id": str(org.tenant_id)})
+    with mock.patch("django_q.tasks.async_task") as async_task:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = session.put("http://sandbox.test/api.xro/2.0/Contacts", json={"Contacts": [{"Name": "Hook Me"}]})
+        assert response.status_code == 200, response.text
+        async_task.assert_called_once_with("xero_sandbox.tasks.webhook_deliver", app.pk, group="xero_sandbox.webhooks")
+    contact_id = response.json()["Contacts"][0]["ContactID"]
+    tasks.webhook_deliver(app.pk)
+    events = json.loads(received[0]["body"])["events"]
+    assert [(e["eventCategory"], e["eventType"], e["resourceId"]) for e in events] == [
+        ("CONTACT", "CREATE", contact_id)
+    ]
+    assert received[0]["good"]
