@@ -2,11 +2,15 @@
 
 import datetime as dt
 import http.server
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from django.db import connections
+from django.db import connection
 
 from xero_sync.errors import XeroRateLimited
 from xero_sync.limits import Limiter, _observe
@@ -233,42 +237,73 @@ class _SlowHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+# Each worker process: Django on the test database, three threads each with its own connection, all starting
+# at the same moment so that the processes really compete.
+_WORKER_PROCESS = """
+import sys, threading, time
+import django
+django.setup()
+from django.db import connection
+from xero_sync.client import XeroClient
+from xero_sync.limits import Limiter
+
+port, tenant, start_at = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+failures = []
+
+def work():
+    try:
+        client = XeroClient(
+            tenant_id=tenant, access_token=lambda: "token", refresh_access_token=lambda: "token",
+            limiter=Limiter(tenant, max_wait=60), api_url=f"http://127.0.0.1:{port}", timeout=10,
+        )
+        for _ in range(3):
+            client.get("Contacts")
+    except Exception as exc:
+        failures.append(repr(exc))
+    finally:
+        connections.close_all()
+
+time.sleep(max(0.0, start_at - time.time()))
+threads = [threading.Thread(target=work) for _ in range(3)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join(60)
+print(failures)
+sys.exit(1 if failures else 0)
+"""
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_five_in_flight_cap_holds_across_workers_with_their_own_connections():
-    from xero_sync.client import XeroClient
-
+def test_five_in_flight_cap_holds_across_worker_processes():
     server = _SlowServer()
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    errors: list[BaseException] = []
-
-    def worker():
-        try:
-            client = XeroClient(
-                tenant_id=ORG_A,
-                access_token=lambda: "token",
-                refresh_access_token=lambda: "token",
-                limiter=Limiter(ORG_A, max_wait=60),
-                api_url=f"http://127.0.0.1:{server.server_address[1]}",
-                timeout=10,
-            )
-            for _ in range(3):
-                client.get("Contacts")
-        except BaseException as exc:  # reported to the test thread
-            errors.append(exc)
-        finally:
-            connections.close_all()  # each thread had its own database connection
-
-    threads = [threading.Thread(target=worker) for _ in range(12)]
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+    }
+    start_at = time.time() + 6  # time for every process to start Django
+    args = [str(server.server_address[1]), ORG_A, str(start_at)]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _WORKER_PROCESS, *args],
+                cwd=Path(__file__).resolve().parents[2],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        outputs = [worker.communicate(timeout=90)[0] for worker in workers]
     finally:
         server.shutdown()
         server.server_close()
 
-    assert errors == []
-    assert server.served == 36
+    assert [worker.returncode for worker in workers] == [0] * 4, outputs
+    assert server.served == 4 * 3 * 3
     assert server.max_in_flight == 5  # the cap was reached (so it was tested) and never passed
