@@ -597,3 +597,13 @@ def test_the_pages_work_with_csrf_checks_on(app, org, owner):
         headers=_basic(),
     )
     assert exchanged.status_code == 200
+
+
+def test_a_role_row_deleted_directly_still_locks_the_user_out(client, app, org, owner):
+    # E.g. deleted from the organisation's inline in the admin, without going through the service.
+    from xero_sandbox.models import UserOrgRole
+
+    tokens = sandbox_token(org, app=app, user=owner)
+    UserOrgRole.objects.filter(user=owner, organisation=org).delete()
+    assert Connection.objects.filter(user=owner).exists()
+    assert _api(client, tokens["access_token"], org).status_code == 403
