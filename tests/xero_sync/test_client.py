@@ -21,6 +21,7 @@ from xero_sync.errors import (
     XeroTimeout,
     XeroUnauthorized,
     XeroValidationError,
+    redact,
 )
 from xero_sync.limits import Limiter
 from xero_sync.models import XeroRateState
@@ -200,6 +201,18 @@ def test_error_text_never_carries_a_token(client, wire, caplog):
     assert leaked not in caught.value.response_excerpt
     assert leaked not in caught.value.detail
     assert "access-1" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"access_token":"s3cr3t-value","token_type":"Bearer"}',
+        "grant_type=refresh_token&refresh_token=s3cr3t-value&client_id=abc",
+        "Authorization: Bearer s3cr3t-value",
+    ],
+)
+def test_excerpts_drop_token_values(text):
+    assert "s3cr3t-value" not in redact(text)
 
 
 # -- tokens --------------------------------------------------------------------------------------------------
