@@ -106,6 +106,11 @@ class SyncRun(models.Model):
         return None
 
     @property
+    def count_pairs(self) -> list[tuple[str, int]]:
+        """(entity, count) pairs for templates (`counts.items` would look up an entity called "items")."""
+        return list(self.counts.items())
+
+    @property
     def steps(self) -> list[dict]:
         """Progress per step for templates: name, done, total and a percentage (None when unknown)."""
         rows = []

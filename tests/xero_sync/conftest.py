@@ -88,16 +88,10 @@ def connect_through_sandbox(client, **consent_kwargs):
 
 
 @pytest.fixture
-def connection(merchant, xero_org, sandbox_owner):
+def connection(merchant, xero_wire, xero_org, sandbox_owner):
     """A merchant connected to the seeded organisation (tokens issued by the sandbox, no browser)."""
     installation_create(merchant=merchant, addon_key="xero", user=None)
-    tokens = sandbox.sandbox_token(
-        xero_org,
-        app=sandbox.sandbox_app(
-            client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uris=[REDIRECT_URI], webhook_key=WEBHOOK_KEY
-        ),
-        user=sandbox_owner,
-    )
+    tokens = sandbox.sandbox_token(xero_org, app=xero_wire, user=sandbox_owner)
     return XeroConnection.objects.create(
         merchant=merchant,
         status=ConnectionStatus.CONNECTED,

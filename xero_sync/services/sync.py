@@ -100,7 +100,9 @@ class SyncBusy(Exception):
     """Another sync of this merchant holds the lease; try again shortly."""
 
 
-def sync_execute(*, run_id: int, client_kwargs: dict | None = None) -> SyncRun:
+def sync_execute(
+    *, run_id: int, client_kwargs: dict | None = None, on_progress: Callable[[SyncRun], None] | None = None
+) -> SyncRun:
     """Run a queued sync to its end. Raises SyncBusy when another sync of the merchant is running."""
     run = SyncRun.objects.select_related("merchant").get(pk=run_id)
     if run.state not in (SyncRunState.QUEUED, SyncRunState.RUNNING):
@@ -115,7 +117,7 @@ def sync_execute(*, run_id: int, client_kwargs: dict | None = None) -> SyncRun:
         raise SyncBusy()
     client = client_for(connection, **(client_kwargs or {}))
     try:
-        _run(run, connection, state, client, owner)
+        _run(run, connection, state, client, on_progress or (lambda run: None))
     except ConnectionNotActive as exc:
         _finish(run, connection, SyncRunState.FAILED, str(exc), client)
     except errors.XeroForbidden as exc:
@@ -137,7 +139,7 @@ def sync_execute(*, run_id: int, client_kwargs: dict | None = None) -> SyncRun:
     return run
 
 
-def _run(run: SyncRun, connection: XeroConnection, state: XeroSyncState, client, owner: str) -> None:
+def _run(run: SyncRun, connection: XeroConnection, state: XeroSyncState, client, on_progress) -> None:
     kind = run.kind
     first = state.first_sync_done_at is None
     if first and kind not in (SyncRunKind.WEBHOOK,):
@@ -146,6 +148,7 @@ def _run(run: SyncRun, connection: XeroConnection, state: XeroSyncState, client,
 
     def progress(**kw):
         sync_run_progress(run=run, counts=dict(ctx.counts), **kw)
+        on_progress(run)
 
     def page_done(step: str, page: int):
         XeroSyncState.objects.filter(pk=state.pk).update(
@@ -253,16 +256,18 @@ def _calls(run: SyncRun, client) -> int:
 
 
 def _record(connection: XeroConnection, operation: str, record_kind: str, exc: errors.XeroError) -> None:
+    rate_limited = isinstance(exc, errors.XeroRateLimited)
     sync_error_record(
         merchant=connection.merchant,
         addon_key=XERO.key,
         operation=operation,
         record_kind=record_kind,
         record_label=connection.tenant_name,
-        status_code=exc.status_code,
+        # A limit the client saw coming never reached Xero, so it has no status of its own.
+        status_code=exc.status_code or (429 if rate_limited else None),
         message=exc.detail or exc.message,
         response_excerpt=exc.response_excerpt,
-        hint_params={"resume_at": exc.resume_at} if isinstance(exc, errors.XeroRateLimited) else None,
+        hint_params={"resume_at": exc.resume_at} if rate_limited else None,
     )
 
 

@@ -1,12 +1,8 @@
 """Run a Xero sync for one merchant from the command line, with a progress bar."""
 
-import sys
-import threading
-import time
-
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.models import SyncRun, SyncRunKind
+from integrations.models import SyncRunKind
 from portal.models import Merchant
 from xero_sync.models import XeroConnection
 from xero_sync.services.status import run_payload
@@ -28,16 +24,10 @@ class Command(BaseCommand):
         if connection is None or not connection.is_connected:
             raise CommandError(f"{found.name} is not connected to Xero.")
         run = sync_request(connection=connection, kind=SyncRunKind.RECONCILE if full else None, enqueue=False)
-        done = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(run.pk, done), daemon=True)
-        watcher.start()
         try:
-            run = sync_execute(run_id=run.pk)
+            run = sync_execute(run_id=run.pk, on_progress=lambda r: self._draw(run_payload(r)))
         except SyncBusy as exc:
             raise CommandError("Another sync of this merchant is running; try again when it finishes.") from exc
-        finally:
-            done.set()
-            watcher.join(timeout=2)
         run.refresh_from_db()
         self._draw(run_payload(run))
         self.stdout.write("")
@@ -46,12 +36,6 @@ class Command(BaseCommand):
         if run.state != "succeeded":
             raise CommandError(run.error_summary or "The sync did not finish.")
 
-    def _watch(self, run_id: int, done: threading.Event) -> None:
-        while not done.wait(0.5):
-            run = SyncRun.objects.filter(pk=run_id).first()
-            if run is not None:
-                self._draw(run_payload(run))
-
     def _draw(self, payload: dict | None) -> None:
         if not payload:
             return
@@ -59,6 +43,5 @@ class Command(BaseCommand):
         for step in payload["steps"]:
             filled = step["percent"] // 10
             parts.append(f"{step['name'][:10]:<10} [{'#' * filled}{'.' * (10 - filled)}]")
-        sys.stdout.write("\r" + "  ".join(parts))
-        sys.stdout.flush()
-        time.sleep(0)
+        self.stdout.write("\r" + "  ".join(parts), ending="")
+        self.stdout.flush()
