@@ -52,7 +52,14 @@ def _timeout() -> float:
 
 
 def _api_base() -> str:
-    return getattr(settings, "XERO_SANDBOX_API_BASE", "http://127.0.0.1:8000/sandbox/xero/api.xro/2.0")
+    """Where resourceUrl points: explicit setting, else the portal's API URL when it is this sandbox."""
+    explicit = getattr(settings, "XERO_SANDBOX_API_BASE", "")
+    if explicit:
+        return explicit
+    portal_api = getattr(settings, "XERO_API_URL", "")
+    if "/sandbox/xero/" in portal_api:
+        return portal_api
+    return "http://127.0.0.1:8000/sandbox/xero/api.xro/2.0"
 
 
 def _entropy() -> str:
