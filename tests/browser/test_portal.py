@@ -11,7 +11,7 @@ from django.test import override_settings
 from playwright.sync_api import expect
 
 from integrations.models import Installation
-from portal.models import Customer, CustomerStatus, Invoice, InvoiceStatus, Merchant, Role, User
+from portal.models import Customer, CustomerStatus, Invoice, InvoiceStatus, Merchant, Payment, Role, User
 from tests.factories import MembershipFactory, UserFactory, ledger_seed
 
 pytestmark = pytest.mark.browser
@@ -139,6 +139,12 @@ def test_dashboard_and_lists_with_realistic_data(demo_merchant, seeded, demo_adm
     expect(page.get_by_text(invoice.payments.get().reference)).to_be_visible()
     screenshot(page, "invoice_detail")
 
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Payments").click()
+    expect(page.get_by_role("heading", name="Payments")).to_be_visible()
+    payments = Payment.objects.filter(merchant=demo_merchant).count()
+    expect(page.get_by_text(f"{payments} in all")).to_be_visible()
+    screenshot(page, "payments")
+
 
 def test_narrow_screens(demo_merchant, seeded, signed_in_page, screenshot):
     page = signed_in_page(User.objects.get(email=DEMO_ADMIN[0]), password=DEMO_ADMIN[1], viewport=NARROW)
@@ -201,6 +207,15 @@ def test_password_reset_and_sign_out_pages(demo_merchant, page, signed_in_page, 
     screenshot(page, "password_reset_done")
 
     admin = signed_in_page(User.objects.get(email=DEMO_ADMIN[0]), password=DEMO_ADMIN[1])
+    # allauth's own account pages render through our elements and layout (templates/allauth/).
+    admin.goto("/accounts/password/change/")
+    expect(admin.get_by_role("heading", name="Change Password")).to_be_visible()
+    expect(admin.get_by_label("Current Password")).to_be_visible()
+    screenshot(admin, "password_change")
+    admin.goto("/accounts/email/")
+    expect(admin.get_by_text(DEMO_ADMIN[0])).to_be_visible()
+    screenshot(admin, "email_addresses")
+
     admin.goto("/accounts/logout/")
     expect(admin.get_by_role("heading", name="Sign out")).to_be_visible()
     screenshot(admin, "sign_out")
