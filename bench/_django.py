@@ -16,6 +16,7 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -72,6 +73,8 @@ def setup(name: str, *, use_env_database: bool = True, migrate: bool = True) -> 
 
         db = BenchDatabase(url=url, vendor="sqlite", description=f"SQLite in {tmp}")
     atexit.register(cleanup)
+    # A polite kill (SIGTERM) should clean up too: exiting through sys.exit runs the atexit hooks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     # Explicit values win over a developer's .env (portal.settings reads it without overwriting).
     os.environ["DATABASE_URL"] = url
