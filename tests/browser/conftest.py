@@ -5,6 +5,7 @@ Fixtures for every browser test:
 - `new_page()`: a page in a fresh browser context (own cookies), 1280x860, 10 s default timeout;
   call it more than once to have several people signed in at the same time.
 - `page`: one such page.
+  Any uncaught script error or failed static file fails the test.
 - `signed_in_page(user, password=...)`: a fresh page signed in through the real login form.
 - `screenshot(page, name, full_page=True)`: a PNG at tests/artifacts/<name>.png; returns the path.
 Mark browser tests with `@pytest.mark.browser`.
@@ -56,16 +57,29 @@ def browser():
 @pytest.fixture
 def new_page(browser, live_server, transactional_db) -> Iterator[Callable]:
     contexts = []
+    # Uncaught script errors and missing static files fail the test: the page would look or act broken.
+    problems: list[str] = []
 
     def make(viewport: dict | None = None):
         context = browser.new_context(viewport=viewport or VIEWPORT, base_url=live_server.url)
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "response",
+            lambda response: (
+                problems.append(f"{response.status} for {response.url}")
+                if "/static/" in response.url and response.status >= 400
+                else None
+            ),
+        )
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not problems, "The browser saw problems: " + "; ".join(problems)
 
 
 @pytest.fixture
