@@ -162,6 +162,13 @@ def test_narrow_screens(demo_merchant, seeded, signed_in_page, screenshot):
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
     screenshot(page, "invoices_narrow", full_page=False)
 
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
+    expect(page.locator("table tbody tr")).to_have_count(25)
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    screenshot(page, "customers_narrow", full_page=False)
+
+    page.goto("/invoices/")
     page.locator("table tbody tr").first.get_by_role("link").first.click()
     expect(page.get_by_role("heading", name=re.compile(r"^Invoice INV-"))).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
@@ -221,3 +228,21 @@ def test_password_reset_and_sign_out_pages(demo_merchant, page, signed_in_page, 
     screenshot(admin, "sign_out")
     admin.get_by_role("button", name="Sign out").click()
     expect(admin).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_user_without_a_merchant_is_told_what_to_do(signed_in_page, screenshot):
+    page = signed_in_page(UserFactory(email="lonely@example.com"))
+    expect(page.get_by_role("heading", name="You are not part of a merchant yet")).to_be_visible()
+    expect(page.get_by_text("lonely@example.com")).to_be_visible()
+    screenshot(page, "no_merchant")
+    page.get_by_role("button", name="Sign out and create a business").click()
+    expect(page).to_have_url(re.compile(r"/accounts/signup/$"))
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+
+
+def test_sign_in_on_a_phone(demo_merchant, new_page, screenshot):
+    page = new_page(NARROW)
+    page.goto("/accounts/login/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    screenshot(page, "sign_in_narrow", full_page=False)
