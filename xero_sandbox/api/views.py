@@ -215,15 +215,17 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 
 def _render_invoices(invoices: list, *, summary: bool = False) -> list[dict]:
-    if not invoices:
-        return []
-    ids = [i.id for i in invoices]
-    fresh = {i.id: i for i in selectors.invoices_with_detail(Invoice.objects.filter(id__in=ids))}
+    """Invoices (model rows or ids) as JSON, reading everything in three queries."""
+    ids = [getattr(i, "id", i) for i in invoices]
+    rows = selectors.invoice_rows(ids, summary=summary)
     return [
         serialise.invoice_json(
-            fresh[i.id], lines=fresh[i.id].lines.all(), payments=fresh[i.id].payments.all(), summary=summary
+            row,
+            lines=rows.lines.get(row.id, []),
+            payments=rows.payments.get(row.id, []),
+            summary=summary,
         )
-        for i in invoices
+        for row in rows.invoices
     ]
 
 
@@ -479,18 +481,8 @@ def invoices(request: HttpRequest, invoice_id: str | None = None) -> HttpRespons
         if target is not None:
             return serialise.json_response(serialise.envelope("Invoices", _render_invoices([target])))
         qs = selectors.invoices_query(org=org, request=request)
-        page = selectors.paginate(
-            request, qs.select_related("contact") if summary else selectors.invoices_with_detail(qs)
-        )
-        items = [
-            serialise.invoice_json(
-                inv,
-                lines=None if summary else inv.lines.all(),
-                payments=None if summary else inv.payments.all(),
-                summary=summary,
-            )
-            for inv in page.rows
-        ]
+        page = selectors.paginate(request, qs.values_list("id", flat=True))
+        items = _render_invoices(page.rows, summary=summary)
         return serialise.json_response(serialise.envelope("Invoices", items, pagination=page.pagination()))
     if request.method not in ("PUT", "POST"):
         return _method_not_allowed()
