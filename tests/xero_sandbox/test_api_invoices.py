@@ -1,9 +1,11 @@
 """Sandbox Accounting API, invoices: totals, line replacement, status machine, batches, idempotency, texts."""
 
 import pytest
+import requests
 
 from xero_sandbox.api.testing import api_session, org_with_defaults
 from xero_sandbox.models import AccountingSettings, Contact, Invoice
+from xero_sandbox.testing import fault_set
 
 pytestmark = pytest.mark.django_db
 
@@ -508,3 +510,22 @@ def test_contact_writes_emit_events(api, emitted):
 def test_failed_writes_emit_nothing(api, contact_id, emitted):
     api.put(api.api + "Invoices", json={"Invoices": [invoice_body(contact_id, Status="PAID")]})
     assert emitted == []
+
+
+def test_a_retry_after_a_lost_response_is_replayed_not_duplicated(org, api, contact_id):
+    body = {"Invoices": [invoice_body(contact_id)]}
+    fault_set(org, "drop", count=1)
+    with pytest.raises(requests.ConnectionError):
+        api.put(api.api + "Invoices", json=body, headers={"Idempotency-Key": "lost-answer"})
+    assert Invoice.objects.count() == 1  # the write happened; only the answer was lost
+    retry = api.put(api.api + "Invoices", json=body, headers={"Idempotency-Key": "lost-answer"})
+    assert retry.status_code == 200
+    assert retry.json()["Invoices"][0]["InvoiceID"] == str(Invoice.objects.get().id)
+    assert Invoice.objects.count() == 1
+
+
+def test_envelope(api):
+    body = api.get(api.api + "Invoices").json()
+    assert set(body) >= {"Id", "Status", "ProviderName", "DateTimeUTC", "Invoices", "pagination"}
+    assert body["Status"] == "OK"
+    assert body["DateTimeUTC"].startswith("/Date(") and body["DateTimeUTC"].endswith("+0000)/")
