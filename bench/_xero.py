@@ -102,7 +102,7 @@ def start(
         **os.environ,
         "XERO_SANDBOX": "true",
         "XERO_SANDBOX_ALLOW_PRODUCTION": "true",
-        "XERO_SANDBOX_MINUTE_SECONDS": str(minute_seconds),
+        "XERO_SANDBOX_MINUTE_SECONDS": str(max(1, round(minute_seconds))),
         "XERO_SANDBOX_API_BASE": f"{sandbox}/api.xro/2.0",
     }
     _django.log(f"seeding {contacts} contacts and {invoices} invoices in the sandbox …")

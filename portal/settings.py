@@ -202,6 +202,12 @@ XERO_API_URL = env.str("XERO_API_URL", default="https://api.xero.com/api.xro/2.0
 XERO_CONNECTIONS_URL = env.str("XERO_CONNECTIONS_URL", default="https://api.xero.com/connections")
 XERO_HTTP_TIMEOUT = env.float("XERO_HTTP_TIMEOUT", default=30.0)
 
+# The client's pacing: Xero's per-organisation limits (the benchmarks shorten the minute with the sandbox's).
+XERO_RATE_MINUTE_SECONDS = env.float("XERO_RATE_MINUTE_SECONDS", default=60.0)
+XERO_RATE_DAY_SECONDS = env.float("XERO_RATE_DAY_SECONDS", default=86400.0)
+XERO_RATE_MINUTE_LIMIT = env.int("XERO_RATE_MINUTE_LIMIT", default=60)
+XERO_RATE_CONCURRENT_LIMIT = env.int("XERO_RATE_CONCURRENT_LIMIT", default=5)
+
 # The local Xero sandbox: on in `make run` and tests; refused with DEBUG off unless set explicitly.
 XERO_SANDBOX = env.bool("XERO_SANDBOX", default=False)
 if XERO_SANDBOX and not DEBUG and not env.bool("XERO_SANDBOX_ALLOW_PRODUCTION", default=False):
@@ -209,6 +215,17 @@ if XERO_SANDBOX and not DEBUG and not env.bool("XERO_SANDBOX_ALLOW_PRODUCTION", 
         "XERO_SANDBOX is a local fake of Xero; with DEBUG off also set "
         "XERO_SANDBOX_ALLOW_PRODUCTION=true if you really mean it."
     )
+
+# The sandbox's limits (Xero's by default) and the length of its "minute" and "day" (shortened in tests and
+# benchmarks; Retry-After follows them).
+XERO_SANDBOX_MINUTE_SECONDS = env.int("XERO_SANDBOX_MINUTE_SECONDS", default=60)
+XERO_SANDBOX_DAY_SECONDS = env.int("XERO_SANDBOX_DAY_SECONDS", default=86400)
+XERO_SANDBOX_MINUTE_LIMIT = env.int("XERO_SANDBOX_MINUTE_LIMIT", default=60)
+XERO_SANDBOX_DAY_LIMIT = env.int("XERO_SANDBOX_DAY_LIMIT", default=5000)
+XERO_SANDBOX_CONCURRENT_LIMIT = env.int("XERO_SANDBOX_CONCURRENT_LIMIT", default=5)
+XERO_SANDBOX_APP_MINUTE_LIMIT = env.int("XERO_SANDBOX_APP_MINUTE_LIMIT", default=10000)
+if env.str("XERO_SANDBOX_API_BASE", default=""):
+    XERO_SANDBOX_API_BASE = env.str("XERO_SANDBOX_API_BASE")
 
 LOGGING = {
     "version": 1,
