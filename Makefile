@@ -24,6 +24,8 @@ run: $(RUN_STAMP)
 	@$(BIN)/python -m portal.devenv
 	@$(BIN)/python manage.py migrate --noinput -v 0
 	@$(BIN)/python manage.py demo_setup
+	@$(BIN)/python manage.py xero_sandbox demo
+	@$(BIN)/python manage.py xero_schedules -v 0 >/dev/null
 	@echo "  Starting the web server on http://127.0.0.1:8000 and one background worker. Ctrl-C stops both."
 	@trap 'kill $$QPID 2>/dev/null; wait $$QPID 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py qcluster & QPID=$$!; \
