@@ -305,7 +305,6 @@ def _line_parse(*, ledger: Ledger, data, invoice_type: str, line_amount_types: s
         tax_type = (account.tax_type if account is not None else "") or "NONE"
     if tax_type not in ledger.rates and tax_type != "NONE":
         errors.append(MSG_TAX_INVALID)
-    gross = quantity * unit_amount
     if discount_rate is not None and (discount_rate < 0 or discount_rate > 100):
         errors.append(MSG_DISCOUNT.format(rate=f"{discount_rate:.2f}"))
     description = _text(data, "Description")
@@ -327,7 +326,6 @@ def _line_parse(*, ledger: Ledger, data, invoice_type: str, line_amount_types: s
     rate = ledger.rates[tax_type].rate if tax_type in ledger.rates else totals.ZERO
     line.tax_amount = totals.line_tax(line.line_amount, rate, line_amount_types)
     line.discount_amount = totals.discount_amount(quantity, unit_amount, discount_rate)
-    del gross
     return line
 
 
