@@ -527,7 +527,7 @@ def payments(request: HttpRequest, payment_id: str | None = None) -> HttpRespons
             return serialise.json_response(serialise.envelope("Payments", _render_payments([target])))
         page = selectors.paginate(request, selectors.payments_query(org=org, request=request))
         return serialise.json_response(
-            serialise.envelope("Payments", _render_payments(page.rows), pagination=page.pagination())
+            serialise.envelope("Payments", [serialise.payment_json(p) for p in page.rows], pagination=page.pagination())
         )
     body = _json_body(request)
     elements = _elements(body, "Payments")
