@@ -1,6 +1,7 @@
 """The merchant's world: users and their roles, merchants, and the ledger."""
 
 from portal.models.accounts import Membership, Merchant, Role, User
+from portal.models.fees import FeeSettings, FeeType, InvoiceNumberSequence, PaidInvoicePolicy
 from portal.models.ledger import (
     Account,
     AccountStatus,
@@ -25,14 +26,18 @@ __all__ = [
     "Customer",
     "CustomerStatus",
     "CustomerType",
+    "FeeSettings",
+    "FeeType",
     "Invoice",
     "InvoiceLine",
+    "InvoiceNumberSequence",
     "InvoiceStatus",
     "InvoiceType",
     "Item",
     "LineAmountType",
     "Membership",
     "Merchant",
+    "PaidInvoicePolicy",
     "Payment",
     "PaymentMethod",
     "PaymentStatus",

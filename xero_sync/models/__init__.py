@@ -4,8 +4,22 @@ from xero_sync.models.connection import ConnectionStatus, RetentionInterval, Xer
 from xero_sync.models.limits import XeroCallSlot, XeroRateState
 from xero_sync.models.pending import XeroPendingAuthorisation, XeroPendingRevocation
 from xero_sync.models.sync import XeroSyncState, XeroWebhookEvent
+from xero_sync.models.writes import (
+    FeeKind,
+    InvoiceStatusOnPush,
+    WriteKind,
+    WriteState,
+    XeroWrite,
+    XeroWriteSettings,
+)
 
 __all__ = [
+    "FeeKind",
+    "InvoiceStatusOnPush",
+    "WriteKind",
+    "WriteState",
+    "XeroWrite",
+    "XeroWriteSettings",
     "ConnectionStatus",
     "RetentionInterval",
     "XeroCallSlot",
