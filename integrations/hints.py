@@ -81,6 +81,7 @@ CATALOGUE: tuple[Hint, ...] = (
             r"Discount must not be greater than the line total",
             r"negative (line|amount|unit|quantit)",
             r"line (item|amount)s? .*(must not|cannot) be negative",
+            r"document total cannot be negative",
         ),
     ),
     Hint(
