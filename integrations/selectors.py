@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from integrations import hints
 from integrations.models import UNRESOLVED_STATES, AuditEntry, SyncError, SyncRun, SyncRunState
@@ -69,3 +69,22 @@ def unknown_error_messages(*, limit: int = 100) -> list[dict]:
 def audit_entries_for_record(*, merchant: Merchant, record_kind: str, record_id: int) -> QuerySet[AuditEntry]:
     """A record's write history, newest first (e.g. on an invoice's page)."""
     return AuditEntry.objects.filter(merchant=merchant, record_kind=record_kind, record_id=record_id)
+
+
+def _records_q(records: dict[str, list[int]]) -> Q:
+    """Rows about any of the records, given as {record_kind: [portal ids]}; matches nothing when empty."""
+    condition = Q(pk__in=[])
+    for kind, ids in records.items():
+        if ids:
+            condition |= Q(record_kind=kind, record_id__in=ids)
+    return condition
+
+
+def record_audit_entries(*, merchant: Merchant, records: dict[str, list[int]]) -> QuerySet[AuditEntry]:
+    """The write history of several related records (an invoice, its fee lines, its payments), newest first."""
+    return AuditEntry.objects.filter(_records_q(records), merchant=merchant)
+
+
+def record_sync_errors_open(*, merchant: Merchant, records: dict[str, list[int]]) -> QuerySet[SyncError]:
+    """Unresolved errors about any of the records, most recently seen first."""
+    return SyncError.objects.filter(_records_q(records), merchant=merchant, state__in=UNRESOLVED_STATES)
