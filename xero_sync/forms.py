@@ -43,6 +43,7 @@ class XeroSettingsForm(forms.Form):
     )
 
     def __init__(self, *args, connection: XeroConnection, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["default_payment_account_code"].choices = payment_account_choices(connection)
 

@@ -36,6 +36,11 @@
     if (!failed.hidden && run.error) failed.textContent = run.error;
     const button = document.getElementById("sync-button");
     if (button) button.disabled = status.active;
+    if (!status.active && run.state === "succeeded") {
+      if (button) button.textContent = "Sync Now";
+      const last = document.querySelector("[data-testid=last-sync]");
+      if (last) last.textContent = "Last successful sync just now";
+    }
   }
 
   function poll() {

@@ -169,13 +169,15 @@ def _run(run: SyncRun, connection: XeroConnection, state: XeroSyncState, client,
         ctx.start_page = int(resume.get("page", 1)) if skipping else 1
         skipping = False
         sync_run_progress(run=run, step=name, counts=dict(ctx.counts))
-        step()
+        done = step()
         XeroSyncState.objects.filter(pk=state.pk).update(
             checkpoint={"run_kind": kind, "step": _next_step(steps, name), "page": 1},
             lease_until=timezone.now() + LEASE,
         )
         entry = run.progress.get(name) or {}
-        sync_run_progress(run=run, step=name, done=entry.get("total") or entry.get("done") or 0)
+        done = max(done or 0, entry.get("done") or 0)
+        sync_run_progress(run=run, step=name, done=done, total=max(done, entry.get("total") or 0))
+        on_progress(run)
     _success(state, ctx, kind, started_at)
     _finish(run, connection, SyncRunState.SUCCEEDED, "", client, counts=dict(ctx.counts))
     sync_error_resolve_for_record(
