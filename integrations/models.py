@@ -241,3 +241,19 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.record_kind} {self.record_label or self.record_id} ({self.outcome})"
+
+
+class UnsyncedReminder(models.Model):
+    """When a merchant's admins were last reminded of records that have not reached an add-on's system."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    addon_key = models.CharField(max_length=50)
+    last_sent_at = models.DateTimeField()
+    items = models.PositiveIntegerField(default=0)  # how many were listed in that reminder
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merchant", "addon_key"], name="unsyncedreminder_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.addon_key} reminder for {self.merchant} at {self.last_sent_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from xero_sync import views, webhooks
+from xero_sync import views, views_queues, webhooks
 
 app_name = "xero_sync"
 
@@ -19,4 +19,11 @@ urlpatterns = [
     path("errors/<int:pk>/retry/", views.error_retry, name="error_retry"),
     path("errors/<int:pk>/dismiss/", views.error_dismiss, name="error_dismiss"),
     path("webhooks/", webhooks.receive, name="webhooks"),
+]
+
+# The Sync Queues (Payment, Outbound): /addons/xero/queues/payments/ and /addons/xero/queues/outbound/.
+urlpatterns += [
+    path("queues/<slug:queue>/", views_queues.queue_page, name="queue"),
+    path("queues/<slug:queue>/<int:pk>/dequeue/", views_queues.queue_dequeue, name="queue_dequeue"),
+    path("queues/<slug:queue>/<int:pk>/retry/", views_queues.queue_retry, name="queue_retry"),
 ]
