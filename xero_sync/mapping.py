@@ -207,3 +207,164 @@ def payment_invoice_id(p: dict) -> str:
 
 def payment_account_id(p: dict) -> str:
     return (p.get("Account") or {}).get("AccountID") or ""
+
+
+# --- push: ledger → Xero JSON ---------------------------------------------------------------------------------
+
+# Xero's Organisation.Timezone values (Windows zone names, upper-cased) → IANA zones, for "midnight there".
+XERO_TIMEZONES = {
+    "EASTERNSTANDARDTIME": "America/New_York",
+    "CENTRALSTANDARDTIME": "America/Chicago",
+    "MOUNTAINSTANDARDTIME": "America/Denver",
+    "USMOUNTAINSTANDARDTIME": "America/Phoenix",
+    "PACIFICSTANDARDTIME": "America/Los_Angeles",
+    "ALASKANSTANDARDTIME": "America/Anchorage",
+    "HAWAIIANSTANDARDTIME": "Pacific/Honolulu",
+    "ATLANTICSTANDARDTIME": "America/Halifax",
+    "GMTSTANDARDTIME": "Europe/London",
+    "WEUROPESTANDARDTIME": "Europe/Berlin",
+    "ROMANCESTANDARDTIME": "Europe/Paris",
+    "CENTRALEUROPESTANDARDTIME": "Europe/Warsaw",
+    "SOUTHAFRICASTANDARDTIME": "Africa/Johannesburg",
+    "SINGAPORESTANDARDTIME": "Asia/Singapore",
+    "AUSEASTERNSTANDARDTIME": "Australia/Sydney",
+    "EAUSTRALIASTANDARDTIME": "Australia/Brisbane",
+    "CENAUSTRALIASTANDARDTIME": "Australia/Adelaide",
+    "WAUSTRALIASTANDARDTIME": "Australia/Perth",
+    "NEWZEALANDSTANDARDTIME": "Pacific/Auckland",
+    "UTC": "UTC",
+}
+
+
+def organisation_zone(xero_timezone: str):
+    """The organisation's timezone as a ZoneInfo (UTC when Xero's name is unknown or missing)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = XERO_TIMEZONES.get((xero_timezone or "").upper().replace(" ", ""), xero_timezone or "UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _number(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+def line_element(line) -> dict:
+    """An existing invoice line as Xero needs it to keep the line unchanged (with its LineItemID)."""
+    element = {
+        "LineItemID": line.external_id,
+        "Description": line.description,
+        "Quantity": _number(line.quantity),
+        "UnitAmount": _number(line.unit_amount),
+        "AccountCode": line.account_code or None,
+        "TaxType": line.tax_type or None,
+    }
+    if line.item_code:
+        element["ItemCode"] = line.item_code
+    if line.discount_rate is not None:
+        element["DiscountRate"] = _number(line.discount_rate)
+    return {k: v for k, v in element.items() if v not in (None, "")}
+
+
+def fee_line_element(*, item_code: str, description: str, amount: Decimal, account_code: str) -> dict:
+    element = {
+        "ItemCode": item_code,
+        "Description": description,
+        "Quantity": "1",
+        "UnitAmount": _number(amount),
+        "TaxType": "NONE",  # fees are not taxed here; a merchant who needs tax maps it on the add-on page
+    }
+    if account_code:
+        element["AccountCode"] = account_code
+    return element
+
+
+def contact_element(customer) -> dict:
+    """A portal customer as a new Xero contact (POBOX is the bill-to, STREET the ship-to)."""
+
+    def address(kind: str, prefix: str) -> dict | None:
+        parts = {
+            "AddressLine1": getattr(customer, f"{prefix}_line1"),
+            "AddressLine2": getattr(customer, f"{prefix}_line2"),
+            "City": getattr(customer, f"{prefix}_city"),
+            "Region": getattr(customer, f"{prefix}_region"),
+            "PostalCode": getattr(customer, f"{prefix}_postal_code"),
+            "Country": getattr(customer, f"{prefix}_country"),
+        }
+        parts = {k: v for k, v in parts.items() if v}
+        return {"AddressType": kind, **parts} if parts else None
+
+    element = {
+        "Name": customer.name,
+        "FirstName": customer.first_name,
+        "LastName": customer.last_name,
+        "EmailAddress": customer.email,
+        "Addresses": [a for a in (address("POBOX", "bill"), address("STREET", "ship")) if a],
+        "Phones": [
+            p
+            for p in (
+                {"PhoneType": "DEFAULT", "PhoneNumber": customer.phone} if customer.phone else None,
+                {"PhoneType": "MOBILE", "PhoneNumber": customer.mobile} if customer.mobile else None,
+            )
+            if p
+        ],
+    }
+    return {k: v for k, v in element.items() if v not in ("", [])}
+
+
+def invoice_element(
+    invoice,
+    lines,
+    *,
+    contact_id: str,
+    status: str,
+    account_for: callable,
+    tax_for: callable,
+) -> dict:
+    """A portal invoice as a Xero ACCREC invoice; `account_for(line)` and `tax_for(line)` apply the add-on's
+    mappings. A pushed invoice is sent with its InvoiceID so the same element updates it."""
+    element = {
+        "Type": "ACCREC",
+        "InvoiceNumber": invoice.number,
+        "Reference": invoice.reference or None,
+        "Contact": {"ContactID": contact_id},
+        "Date": xero_date(invoice.date),
+        "DueDate": xero_date(invoice.due_date),
+        "Status": status,
+        "LineAmountTypes": invoice.line_amount_type,
+        "CurrencyCode": invoice.currency or None,
+        "LineItems": [
+            {
+                k: v
+                for k, v in {
+                    "LineItemID": line.external_id,
+                    "ItemCode": line.item_code or None,
+                    "Description": line.description,
+                    "Quantity": _number(line.quantity),
+                    "UnitAmount": _number(line.unit_amount),
+                    "AccountCode": account_for(line) or None,
+                    "TaxType": tax_for(line) or None,
+                    "DiscountRate": _number(line.discount_rate),
+                }.items()
+                if v not in (None, "")
+            }
+            for line in lines
+        ],
+    }
+    if invoice.external_id:
+        element["InvoiceID"] = invoice.external_id
+    return {k: v for k, v in element.items() if v is not None}
+
+
+def payment_element(*, invoice_id: str, account_code: str, date: dt.date, amount: Decimal, reference: str) -> dict:
+    element = {
+        "Invoice": {"InvoiceID": invoice_id},
+        "Account": {"Code": account_code},
+        "Date": xero_date(date),
+        "Amount": _number(amount),
+    }
+    if reference:
+        element["Reference"] = reference
+    return element

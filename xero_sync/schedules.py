@@ -1,5 +1,6 @@
 """The add-on's recurring work as django-q2 schedules (cron, UTC): polls at 00:00, 05:00, 11:00 and 18:00 as a
-fallback for webhooks, and a nightly full reconcile for what If-Modified-Since misses."""
+fallback for webhooks, a nightly full reconcile for what If-Modified-Since misses, the daily fee run just after
+each organisation's midnight (checked hourly) and a sweep for portal writes still waiting."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ SCHEDULES = (
         "func": "xero_sync.tasks.sync_poll_all",
         "args": "'reconcile'",
         "cron": "30 2 * * *",
+    },
+    {
+        # Hourly; each organisation's fee run starts in the hour after its own local midnight.
+        "name": "xero-fees-midnight",
+        "func": "xero_sync.tasks.fees_run_midnight",
+        "args": "",
+        "cron": "5 * * * *",
+    },
+    {
+        # Catches portal writes whose push task was lost (e.g. a worker died before it ran).
+        "name": "xero-push-pending",
+        "func": "xero_sync.tasks.push_pending_all",
+        "args": "",
+        "cron": "*/10 * * * *",
     },
 )
 

@@ -121,3 +121,101 @@ def retry_pull(error_id: int) -> None:
     connection = XeroConnection.objects.filter(merchant_id=error.merchant_id).first()
     if connection is not None and connection.is_connected:
         sync_request(connection=connection)
+
+
+# --- write-back (fees, portal invoices and customers, payments) -----------------------------------------------
+
+
+def enqueue_fees_at(connection_id: int, when: dt.datetime) -> None:
+    delay = max(1, int((when - timezone.now()).total_seconds()) + 1)
+    _schedule_once("xero_sync.tasks.fees_run", args=(connection_id,), delay_s=delay, name=f"xero-fees-{connection_id}")
+
+
+def enqueue_fees(connection_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("xero_sync.tasks.fees_run", connection_id, task_name=f"xero-fees-{connection_id}", group="xero-fees")
+
+
+def fees_run(connection_id: int) -> None:
+    """Apply due fees for one connection (after the first sync, daily, on demand)."""
+    from xero_sync.models import XeroConnection
+    from xero_sync.services.fees import fees_apply
+
+    connection = XeroConnection.objects.filter(pk=connection_id).select_related("merchant").first()
+    if connection is None or not connection.is_connected:
+        return
+    fees_apply(connection=connection)
+
+
+def fees_run_midnight(now: dt.datetime | None = None) -> int:
+    """Hourly: start the daily fee run of each connection whose organisation's local time is 00:xx."""
+    from xero_sync.mapping import organisation_zone
+    from xero_sync.models import ConnectionStatus, XeroConnection
+
+    now = now or timezone.now()
+    started = 0
+    for connection in XeroConnection.objects.filter(status=ConnectionStatus.CONNECTED):
+        if now.astimezone(organisation_zone(connection.timezone)).hour == 0:
+            enqueue_fees(connection.pk)
+            started += 1
+    return started
+
+
+def enqueue_push(merchant_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("xero_sync.tasks.push_merchant", merchant_id, task_name=f"xero-push-{merchant_id}", group="xero-push")
+
+
+def push_merchant(merchant_id: int) -> None:
+    """Push the merchant's waiting customers, invoices and payments (with their technology fees)."""
+    from xero_sync.models import XeroConnection
+    from xero_sync.services.payments import payments_push
+    from xero_sync.services.push import push_run
+
+    connection = XeroConnection.objects.filter(merchant_id=merchant_id).select_related("merchant").first()
+    if connection is None or not connection.is_connected:
+        return
+    push_run(connection=connection)
+    payments_push(connection=connection)
+
+
+def push_pending_all() -> int:
+    """Every few minutes: merchants with waiting writes get a push (catches anything a worker dropped)."""
+    from xero_sync.models import ConnectionStatus, WriteKind, WriteState, XeroConnection, XeroWrite
+
+    merchants = set(
+        XeroWrite.objects.filter(
+            state__in=[WriteState.PENDING, WriteState.SENT],
+            kind__in=[WriteKind.INVOICE, WriteKind.CONTACT, WriteKind.PAYMENT],
+        ).values_list("merchant_id", flat=True)
+    )
+    connected = XeroConnection.objects.filter(merchant_id__in=merchants, status=ConnectionStatus.CONNECTED)
+    for connection in connected:
+        enqueue_push(connection.merchant_id)
+    return connected.count()
+
+
+def retry_write(error_id: int) -> None:
+    """Retry from the error log (push, fee or payment): the row goes back in line and its run starts now."""
+    from integrations.models import SyncError
+    from xero_sync.models import WriteKind, XeroWrite
+    from xero_sync.services.writes import write_retry
+
+    error = SyncError.objects.filter(pk=error_id).first()
+    if error is None:
+        return
+    write = XeroWrite.objects.filter(pk=(error.retry_payload or {}).get("write_id"), merchant=error.merchant).first()
+    if write is None:
+        return
+    write_retry(write=write)
+    from xero_sync.models import XeroConnection
+
+    connection = XeroConnection.objects.filter(merchant_id=error.merchant_id).first()
+    if connection is None or not connection.is_connected:
+        return
+    if write.kind in (WriteKind.FEE_LINE, WriteKind.FEE_INVOICE):
+        fees_run(connection.pk)
+    else:
+        push_merchant(error.merchant_id)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.errors import sync_error_record, sync_error_resolve_for_record
 from integrations.models import SyncRun, SyncRunKind, SyncRunState
-from integrations.runs import sync_run_finish, sync_run_progress, sync_run_start
+from integrations.runs import sync_run_finish, sync_run_progress, sync_run_start, sync_runs_mark_interrupted
 from xero_sync import errors
 from xero_sync.addon import XERO
 from xero_sync.models import ConnectionStatus, XeroConnection, XeroSyncState, XeroWebhookEvent
@@ -48,6 +48,7 @@ def sync_request(*, connection: XeroConnection, kind: str | None = None, enqueue
     kind = kind or sync_kind_default(connection)
     with transaction.atomic():
         state = XeroSyncState.objects.select_for_update().get(pk=sync_state_for(connection).pk)
+        sync_runs_mark_interrupted(merchant=connection.merchant, addon_key=XERO.key, lease_until=state.lease_until)
         if state.queued_run_id:
             active = SyncRun.objects.filter(
                 pk=state.queued_run_id, state__in=[SyncRunState.QUEUED, SyncRunState.RUNNING]
@@ -180,6 +181,8 @@ def _run(run: SyncRun, connection: XeroConnection, state: XeroSyncState, client,
         on_progress(run)
     _success(state, ctx, kind, started_at)
     _finish(run, connection, SyncRunState.SUCCEEDED, "", client, counts=dict(ctx.counts))
+    if kind == SyncRunKind.FIRST:  # fees are applied by the write-back right after the first sync
+        transaction.on_commit(lambda: __import__("xero_sync.tasks").tasks.enqueue_fees(connection.pk))
     sync_error_resolve_for_record(
         merchant=connection.merchant, addon_key=XERO.key, operation="pull", record_kind="connection", record_id=None
     )
