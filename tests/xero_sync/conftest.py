@@ -33,6 +33,8 @@ def xero_wire(settings, monkeypatch):
     settings.XERO_IDENTITY_URL = f"{WIRE}/identity"
     settings.XERO_API_URL = f"{WIRE}/api.xro/2.0"
     settings.XERO_CONNECTIONS_URL = f"{WIRE}/connections"
+    # The in-process wire answers inside this test's transaction, which another thread cannot see.
+    settings.XERO_PULL_PREFETCH = False
     wire = sandbox.SandboxWire(prefix="/sandbox/xero")
     original = requests.Session.get_adapter
 

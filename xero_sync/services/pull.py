@@ -7,9 +7,11 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
 
 from portal.models import (
     Account,
@@ -26,6 +28,7 @@ from portal.models import (
 from xero_sync import mapping
 from xero_sync.client import XeroClient
 from xero_sync.models import XeroConnection
+from xero_sync.services import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -67,25 +70,7 @@ def _envelope_time(body: dict) -> dt.datetime | None:
 
 def _upsert(model, merchant: Merchant, rows: list[dict]) -> dict[str, int]:
     """Insert or update rows by (merchant, external_id) in one statement; returns external_id → pk."""
-    if not rows:
-        return {}
-    fields = [f for f in rows[0] if f != "external_id"]
-    objs = [model(merchant=merchant, **row) for row in rows]
-    created = model.objects.bulk_create(
-        objs,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["merchant", "external_id"],
-        update_fields=fields,
-    )
-    ids = {o.external_id: o.pk for o in created if o.pk is not None}
-    if len(ids) < len(rows):  # backends that do not return ids on upsert
-        ids = dict(
-            model.objects.filter(merchant=merchant, external_id__in=[r["external_id"] for r in rows]).values_list(
-                "external_id", "pk"
-            )
-        )
-    return ids
+    return bulk.upsert(model, merchant_id=merchant.pk, rows=rows)
 
 
 def _read_all(ctx: PullContext, endpoint: str, key: str, entity: str, params: dict | None = None) -> list[dict]:
@@ -99,22 +84,47 @@ def _read_all(ctx: PullContext, endpoint: str, key: str, entity: str, params: di
 def _read_pages(
     ctx: PullContext, endpoint: str, key: str, entity: str, params: dict | None = None, start_page: int = 1
 ) -> Iterator[tuple[int, list[dict], int | None]]:
-    """Pages as they arrive (never all held): (page number, records, total item count if Xero said)."""
-    page = start_page
-    while True:  # ends on a short page or at Xero's pageCount
-        body = ctx.client.get(
+    """Pages as they arrive (never all held): (page number, records, total item count if Xero said).
+
+    While the caller stores one page, the next is already being fetched on one background thread (at most one
+    page ahead, so memory stays at two pages), unless settings.XERO_PULL_PREFETCH is off."""
+
+    def fetch(page: int) -> dict:
+        return ctx.client.get(
             endpoint,
             params={**(params or {}), "page": page, "pageSize": PAGE_SIZE},
             if_modified_since=ctx.since.get(entity),
         )
-        if entity not in ctx.server_time and _envelope_time(body):
-            ctx.server_time[entity] = _envelope_time(body)
-        records = body.get(key) or []
-        pagination = body.get("pagination") or {}
-        yield page, records, pagination.get("itemCount")
-        if len(records) < PAGE_SIZE or page >= (pagination.get("pageCount") or page):
-            return
-        page += 1
+
+    prefetch = getattr(settings, "XERO_PULL_PREFETCH", True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        page, body = start_page, fetch(start_page)
+        while True:  # ends on a short page or at Xero's pageCount
+            if entity not in ctx.server_time and _envelope_time(body):
+                ctx.server_time[entity] = _envelope_time(body)
+            records = body.get(key) or []
+            pagination = body.get("pagination") or {}
+            last = len(records) < PAGE_SIZE or page >= (pagination.get("pageCount") or page)
+            ahead = pool.submit(_in_thread, fetch, page + 1) if prefetch and not last else None
+            try:
+                yield page, records, pagination.get("itemCount")
+            except BaseException:
+                if ahead is not None:
+                    ahead.cancel()
+                raise
+            if last:
+                return
+            page += 1
+            body = ahead.result() if ahead is not None else fetch(page)
+
+
+def _in_thread(fn, *args):
+    """Run fn on a pool thread and close that thread's database connection afterwards."""
+    try:
+        return fn(*args)
+    finally:
+        close_old_connections()
+        connection.close()
 
 
 # --- chart of accounts, tax rates, items ----------------------------------------------------------------------
@@ -262,8 +272,8 @@ def invoices_store(ctx: PullContext, invoices: list[dict]) -> dict[str, int]:
             for position, line in enumerate(inv.get("LineItems") or []):
                 fields = mapping.line_fields(line, position)
                 fields["item_id"] = items.get(fields["item_code"]) if fields["item_code"] else None
-                lines.append(InvoiceLine(merchant=ctx.merchant, invoice_id=invoice_id, **fields))
-        InvoiceLine.objects.bulk_create(lines, batch_size=1000)
+                lines.append({"merchant_id": ctx.merchant.pk, "invoice_id": invoice_id, **fields})
+        bulk.insert(InvoiceLine, rows=lines)
         payments = [
             {**mapping.payment_fields(p), "invoice_id": invoice_ids[inv["InvoiceID"]]}
             for inv in invoices
