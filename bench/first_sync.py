@@ -31,9 +31,17 @@ def main() -> None:
         merchant = env.connection.merchant
         run = sync_request(connection=env.connection, kind=SyncRunKind.FIRST, enqueue=False)
         _django.log("first sync …")
+        step_started: dict[str, float] = {}
+
+        def watch(current) -> None:
+            step_started.setdefault(current.current_step, time.perf_counter())
+
         started = time.perf_counter()
-        run = sync_execute(run_id=run.pk)
+        run = sync_execute(run_id=run.pk, on_progress=watch)
         wall = time.perf_counter() - started
+        steps = list(step_started)
+        after_invoices = steps[steps.index("invoices") + 1] if "invoices" in steps[:-1] else None
+        invoices_s = (step_started[after_invoices] if after_invoices else started + wall) - step_started["invoices"]
         run.refresh_from_db()
         if run.state != "succeeded":
             raise SystemExit(f"sync did not succeed: {run.state} {run.error_summary}")
@@ -41,7 +49,9 @@ def main() -> None:
         result = {
             "api_calls": run.api_calls,
             "wall_s": round(wall, 2),
-            "invoices_per_s": round(invoices / wall, 1),
+            # Invoices stored per second while the invoices step ran; the whole run's rate is next to it.
+            "invoices_per_s": round(invoices / invoices_s, 1),
+            "overall_invoices_per_s": round(invoices / wall, 1),
             "peak_rss_mb": _xero.peak_rss_mb(),
             "real_limit_s": _xero.real_limit_s(calls=run.api_calls, wall_s=wall, minute_seconds=env.minute_seconds),
             "invoices": invoices,

@@ -170,6 +170,7 @@ def _run(run: SyncRun, connection: XeroConnection, state: XeroSyncState, client,
         ctx.start_page = int(resume.get("page", 1)) if skipping else 1
         skipping = False
         sync_run_progress(run=run, step=name, counts=dict(ctx.counts))
+        on_progress(run)
         done = step()
         XeroSyncState.objects.filter(pk=state.pk).update(
             checkpoint={"run_kind": kind, "step": _next_step(steps, name), "page": 1},
