@@ -119,7 +119,7 @@ def unsynced(merchant: Merchant) -> list[UnsyncedItem]:
                 label=write.label or f"#{write.pk}",
                 reason=write_problem(write),
                 since=write.created_at,
-                amount=write.amount,
+                amount=None if write.kind == WriteKind.CONTACT else write.amount,
                 url=reverse("xero_sync:queue", args=[queue.key]),
             )
         )
