@@ -64,9 +64,9 @@ def receive(request):
 
 def _store(events: list[dict]) -> None:
     tenants = {str(e.get("tenantId", "")) for e in events if isinstance(e, dict)}
-    connected = set(
+    connected = dict(
         XeroConnection.objects.filter(tenant_id__in=tenants, status=ConnectionStatus.CONNECTED).values_list(
-            "tenant_id", flat=True
+            "tenant_id", "auto_sync"
         )
     )
     rows = [
@@ -86,9 +86,17 @@ def _store(events: list[dict]) -> None:
     if not rows:
         logger.info("xero.webhook.ignored", extra={"events": len(events)})
         return
+    syncing = {r.tenant_id for r in rows if connected[r.tenant_id]}  # Auto-sync off: stored, no sync queued
+    # A burst of posts needs one sync, not one per post: only the post that finds nothing waiting queues it
+    # (the webhook sync queues another if events arrive while it runs).
+    waiting = set(
+        XeroWebhookEvent.objects.filter(tenant_id__in=syncing, processed_at__isnull=True)
+        .values_list("tenant_id", flat=True)
+        .distinct()
+    )
     with transaction.atomic():
         XeroWebhookEvent.objects.bulk_create(rows)
-        for tenant_id in {r.tenant_id for r in rows}:
+        for tenant_id in syncing - waiting:
             transaction.on_commit(lambda t=tenant_id: _dispatch(t))
 
 

@@ -297,4 +297,13 @@ def webhook_events_process(ctx: pull.PullContext) -> int:
         pull.invoices_fetch_by_id(ctx, by_category["INVOICE"])
     XeroWebhookEvent.objects.filter(pk__in=[pk for pk, _c, _r in pending]).update(processed_at=timezone.now())
     ctx.counts["webhook_events"] += len(pending)
+    if XeroWebhookEvent.objects.filter(tenant_id=ctx.connection.tenant_id, processed_at__isnull=True).exists():
+        # Events that arrived while this ran found a sync already waiting, so none was queued for them.
+        transaction.on_commit(lambda: _webhook_followup(ctx.connection))
     return len(pending)
+
+
+def _webhook_followup(connection: XeroConnection) -> None:
+    from xero_sync.tasks import webhook_events_dispatch
+
+    webhook_events_dispatch(connection.tenant_id)
