@@ -150,3 +150,13 @@ def test_the_add_on_page_lists_unsynced_records_and_links_the_queues(admin_clien
     assert "INV-0077" in html and "Tax rate must be valid." in html
     assert reverse("xero_sync:queue", args=["payments"]) in html
     assert reverse("xero_sync:queue", args=["outbound"]) in html
+
+
+def test_the_schedules_command_is_idempotent():
+    from django.core.management import call_command
+
+    call_command("integration_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("integration_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert {"integrations-unsynced-reminders", "integrations-interrupted-runs"} <= names
+    assert Schedule.objects.filter(name__startswith="integrations-").count() == 2
