@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from portal.permissions import admin_required, merchant_required
 from xero_sync.addon import XERO
-from xero_sync.models import XeroWrite
+from xero_sync.models import WriteKind, XeroWrite
 from xero_sync.queues import (
     QUEUES,
     Queue,
@@ -103,5 +104,19 @@ def queue_retry(request, queue: str, pk: int):
         messages.info(request, f"{write.get_kind_display()} {write.label} is already in line.")
     else:
         write_retry(write=write)
-        messages.info(request, f"{write.get_kind_display()} {write.label} will be sent again on the next write-back.")
+        transaction.on_commit(lambda: _write_back_start(write))
+        messages.info(request, f"{write.get_kind_display()} {write.label} is back in line and will be sent again now.")
     return redirect("xero_sync:queue", queue=current.key)
+
+
+def _write_back_start(write: XeroWrite) -> None:
+    """Start the run that sends the row (fees have their own run), as Retry in the error log does."""
+    from xero_sync import tasks
+
+    connection = connection_for(write.merchant)
+    if connection is None or not connection.is_connected:
+        return
+    if write.kind in (WriteKind.FEE_LINE, WriteKind.FEE_INVOICE):
+        tasks.enqueue_fees(connection.pk)
+    else:
+        tasks.enqueue_push(write.merchant_id)

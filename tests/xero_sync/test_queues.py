@@ -4,6 +4,7 @@ with a reason (admins only) recorded as who, when and why."""
 import datetime as dt
 import itertools
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -144,11 +145,23 @@ def test_dequeue_needs_a_reason(admin_client, merchant, connected):
     assert row.state == WriteState.FAILED
 
 
-def test_retry_puts_a_failed_item_back_in_line(admin_client, merchant, connected):
+def test_retry_puts_a_failed_item_back_in_line_and_starts_the_write_back(
+    admin_client, merchant, connected, django_capture_on_commit_callbacks
+):
     row = write(merchant, WriteKind.INVOICE, label="INV-0700", error_message="Account must be valid.")
-    admin_client.post(reverse("xero_sync:queue_retry", args=["outbound", row.pk]))
+    fee = write(merchant, WriteKind.FEE_LINE, label="INV-0701", error_message="Account must be valid.")
+    with (
+        mock.patch("xero_sync.tasks.enqueue_push") as push,
+        mock.patch("xero_sync.tasks.enqueue_fees") as fees,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        admin_client.post(reverse("xero_sync:queue_retry", args=["outbound", row.pk]))
+        admin_client.post(reverse("xero_sync:queue_retry", args=["outbound", fee.pk]))
     row.refresh_from_db()
-    assert row.state == WriteState.PENDING
+    fee.refresh_from_db()
+    assert row.state == fee.state == WriteState.PENDING
+    push.assert_called_once_with(merchant.pk)
+    fees.assert_called_once_with(connected.pk)
 
 
 def test_members_see_the_queues_but_cannot_dequeue_or_retry(member_client, merchant, connected):
