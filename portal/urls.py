@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal import billing_views, views
 
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,6 +14,14 @@ portal_patterns = [
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice"),
     path("payments/", views.payment_list, name="payments"),
     path("merchants/switch/", views.merchant_switch, name="merchant_switch"),
+    path("customers/new/", billing_views.customer_new, name="customer_new"),
+    path("customers/unmatched/", billing_views.unmatched, name="unmatched"),
+    path("customers/unmatched/<int:pk>/", billing_views.unmatched_resolve, name="unmatched_resolve"),
+    path("invoices/new/", billing_views.invoice_new, name="invoice_new"),
+    path("invoices/<int:pk>/edit/", billing_views.invoice_edit, name="invoice_edit"),
+    path("invoices/<int:pk>/payments/new/", billing_views.payment_new, name="payment_new"),
+    path("fees/", billing_views.fees, name="fees"),
+    path("fees/apply/", billing_views.fees_apply_now, name="fees_apply"),
 ]
 
 urlpatterns = [
