@@ -297,3 +297,13 @@ def test_staff_review_sync_errors_in_django_admin(shop, signed_in_page, screensh
     expect(page.get_by_text("ValidationException").first).to_be_visible()
     assert LEAKY_TOKEN not in page.content()
     screenshot(page, "admin_sync_error_detail")
+
+
+def test_queue_on_a_phone(shop, signed_in_page, screenshot):
+    page = signed_in_page(shop["admin"], viewport={"width": 390, "height": 844})
+    page.goto("/addons/xero/queues/outbound/")
+    item = page.get_by_test_id("queue-item").first
+    expect(item.get_by_role("button", name="Retry")).to_be_visible()
+    item.get_by_text("Dequeue…").click()
+    expect(item.get_by_label("Why are you taking it off the queue?")).to_be_visible()
+    screenshot(page, "queue_outbound_narrow")
