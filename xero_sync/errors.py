@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any
 
-EXCERPT_CHARS = 500
+from integrations.redact import redact_text
 
-_SECRETS = [
-    (re.compile(r"(?i)(bearer\s+)[\w\-.~+/]+=*"), r"\1[redacted]"),
-    (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"), "[redacted]"),  # any JWT (Xero's access tokens are JWTs)
-    (
-        re.compile(r'(?i)("?(?:access_token|refresh_token|id_token|client_secret|token)"?\s*[:=]\s*"?)[^",&\s}]+'),
-        r"\1[redacted]",
-    ),
-]
+EXCERPT_CHARS = 500
 
 
 def redact(text: str) -> str:
     """Text with anything that looks like a token or secret replaced, cut to a loggable excerpt."""
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
-    return text[:EXCERPT_CHARS]
+    return redact_text(text or "")[:EXCERPT_CHARS]
 
 
 class XeroError(Exception):
