@@ -12,6 +12,7 @@ urlpatterns = [
     path("choose/", views.choose, name="choose"),
     path("confirm/", views.confirm, name="confirm"),
     path("settings/", views.save_settings, name="settings"),
+    path("settings/invoices/", views.save_write_settings, name="write_settings"),
     path("test/", views.test_connection, name="test"),
     path("disconnect/", views.disconnect, name="disconnect"),
     path("sync/", views.sync_now, name="sync"),

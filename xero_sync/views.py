@@ -48,6 +48,7 @@ def addon_page(request, addon=XERO):
         context["settings_form"] = XeroSettingsForm(
             connection=connection, initial=settings_form_initial(connection=connection)
         )
+        context["write_settings_form"] = _write_settings_form(connection)
     if connection is not None:
         context.update(_sync_context(merchant, connection))
     return render(request, "xero_sync/addon.html", context)
@@ -316,4 +317,34 @@ def error_dismiss(request, pk: int):
     error = get_object_or_404(sync_errors_for_merchant(merchant=request.merchant, addon_key=XERO.key), pk=pk)
     sync_error_dismiss(error=error, user=request.user, note="Dismissed on the add-on page.")
     messages.success(request, "Error dismissed.")
+    return _addon_redirect()
+
+
+# --- write-back settings ------------------------------------------------------------------------------------
+
+
+def _write_settings_form(connection, data=None):
+    from xero_sync.forms import XeroWriteSettingsForm
+    from xero_sync.services.push import write_settings_for
+
+    initial = XeroWriteSettingsForm.initial_for(write_settings_for(connection))
+    return XeroWriteSettingsForm(data, connection=connection, initial=initial)
+
+
+@require_POST
+@admin_required
+def save_write_settings(request):
+    from xero_sync.services.push import write_settings_update
+
+    connection = _connected_or_message(request)
+    if connection is None:
+        return _addon_redirect()
+    form = _write_settings_form(connection, request.POST)
+    if form.is_valid():
+        write_settings_update(connection=connection, **form.cleaned_data)
+        messages.success(request, "Invoice settings saved.")
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else "Invoice settings"
+            messages.error(request, f"{label}: {' '.join(errors)}")
     return _addon_redirect()

@@ -201,3 +201,31 @@ def test_duplicate_contact_name_goes_to_unmatched(synced, xero_org):
     row = XeroWrite.objects.get(customer=customer)
     assert row.state == WriteState.HELD and "already assigned to another contact" in row.error_message
     assert RequestLog.objects.filter(organisation=xero_org, method="PUT", path__endswith="/Contacts").count() == 1
+
+
+def test_addon_page_sets_status_accounts_and_tax_mappings(client, admin_user, synced):
+    from django.urls import reverse
+
+    client.force_login(admin_user)
+    page = client.get(reverse("integrations:addon", args=["xero"]))
+    assert b"Invoices sent to Xero" in page.content
+    response = client.post(
+        reverse("xero_sync:write_settings"),
+        {
+            "invoice_status": "DRAFT",
+            "default_revenue_account_code": "200",
+            "item_account_codes": "LABOUR-HR = 260\n",
+            "tax_types": "OUTPUT = NONE",
+        },
+    )
+    assert response.status_code == 302
+    settings = write_settings_for(synced)
+    assert settings.invoice_status == "DRAFT" and settings.item_account_codes == {"LABOUR-HR": "260"}
+    assert settings.tax_types == {"OUTPUT": "NONE"}
+    response = client.post(
+        reverse("xero_sync:write_settings"),
+        {"invoice_status": "DRAFT", "item_account_codes": "LABOUR-HR = 999"},
+        follow=True,
+    )
+    assert "Not an account in Xero&#x27;s chart of accounts: 999" in response.content.decode()
+    assert write_settings_for(synced).item_account_codes == {"LABOUR-HR": "260"}

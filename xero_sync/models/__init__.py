@@ -14,14 +14,12 @@ from xero_sync.models.writes import (
 )
 
 __all__ = [
+    "ConnectionStatus",
     "FeeKind",
     "InvoiceStatusOnPush",
+    "RetentionInterval",
     "WriteKind",
     "WriteState",
-    "XeroWrite",
-    "XeroWriteSettings",
-    "ConnectionStatus",
-    "RetentionInterval",
     "XeroCallSlot",
     "XeroConnection",
     "XeroPendingAuthorisation",
@@ -29,4 +27,6 @@ __all__ = [
     "XeroRateState",
     "XeroSyncState",
     "XeroWebhookEvent",
+    "XeroWrite",
+    "XeroWriteSettings",
 ]

@@ -45,6 +45,23 @@ def write_settings_for(connection: XeroConnection) -> XeroWriteSettings:
     return found
 
 
+def write_settings_update(
+    *,
+    connection: XeroConnection,
+    invoice_status: str,
+    default_revenue_account_code: str,
+    item_account_codes: dict,
+    tax_types: dict,
+) -> XeroWriteSettings:
+    settings = write_settings_for(connection)
+    settings.invoice_status = invoice_status
+    settings.default_revenue_account_code = default_revenue_account_code
+    settings.item_account_codes = item_account_codes
+    settings.tax_types = tax_types
+    settings.save()
+    return settings
+
+
 def _connected(merchant) -> XeroConnection | None:
     connection = XeroConnection.objects.filter(merchant=merchant).first()
     return connection if connection is not None and connection.is_connected else None
