@@ -26,6 +26,7 @@ run: $(RUN_STAMP)
 	@$(BIN)/python manage.py demo_setup
 	@$(BIN)/python manage.py xero_sandbox demo
 	@$(BIN)/python manage.py xero_schedules -v 0 >/dev/null
+	@$(BIN)/python manage.py integration_schedules -v 0 >/dev/null
 	@echo "  Starting the web server on http://127.0.0.1:8000 and one background worker. Ctrl-C stops both."
 	@trap 'kill $$QPID 2>/dev/null; wait $$QPID 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py qcluster & QPID=$$!; \

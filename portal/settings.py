@@ -143,6 +143,8 @@ EMAIL_BACKEND = env.str(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# Where the portal is reached, for links in emails (reminders): e.g. https://portal.example.com
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Merchant Portal <no-reply@localhost>")
 
 # Encryption at rest for tokens (django-encrypted-model-fields, a Fernet key).

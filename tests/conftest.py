@@ -19,6 +19,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL)"))
 
 
+@pytest.fixture(autouse=True)
+def _registries_restored():
+    """Tests may register or unregister add-ons, retry handlers and links; each test starts from the app's own."""
+    from integrations import links, registry, retry
+
+    saved = [
+        (m, name, dict(getattr(m, name)))
+        for m, name in ((registry, "_ADDONS"), (retry, "_HANDLERS"), (links, "_ORG_CODES"), (links, "_RECORD_URLS"))
+    ]
+    yield
+    for module, name, value in saved:
+        getattr(module, name).clear()
+        getattr(module, name).update(value)
+
+
 @pytest.fixture
 def merchant(db):
     return MerchantFactory(name="Acme Plumbing")
