@@ -84,9 +84,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique_user_merchant")]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.merchant} ({self.role})"

@@ -205,9 +205,7 @@ class Invoice(ExternalRecord):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     currency = models.CharField(max_length=3, default="USD")
-    line_amount_type = models.CharField(
-        max_length=16, choices=LineAmountType.choices, default=LineAmountType.EXCLUSIVE
-    )
+    line_amount_type = models.CharField(max_length=16, choices=LineAmountType.choices, default=LineAmountType.EXCLUSIVE)
     subtotal = models.DecimalField(**MONEY)
     total_tax = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)

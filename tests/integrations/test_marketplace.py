@@ -82,9 +82,7 @@ def test_exclusive_category_names_the_installed_addon(admin_client, merchant, se
     admin_client.post(reverse("integrations:install", args=["xero"]))
     response = admin_client.post(reverse("integrations:install", args=["ledgerly"]), follow=True)
     assert "Xero is already installed" in response.content.decode()
-    assert list(Installation.objects.filter(merchant=merchant).values_list("addon_key", flat=True)) == [
-        "xero"
-    ]
+    assert list(Installation.objects.filter(merchant=merchant).values_list("addon_key", flat=True)) == ["xero"]
 
 
 def test_exclusive_category_is_enforced_by_the_database(merchant, second_accounting_addon):

@@ -46,9 +46,7 @@ def test_signup_requires_business_name(client):
 
 
 def test_sign_in_with_email(client, admin_user):
-    response = client.post(
-        reverse("account_login"), {"login": "admin@acme.example", "password": "pass-word-123"}
-    )
+    response = client.post(reverse("account_login"), {"login": "admin@acme.example", "password": "pass-word-123"})
     assert response.status_code == 302
     assert client.get(reverse("portal:dashboard")).status_code == 200
 
