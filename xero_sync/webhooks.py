@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from xero_sync import mapping
 from xero_sync.models import ConnectionStatus, XeroConnection, XeroWebhookEvent
+from xero_sync.services import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -62,21 +64,39 @@ def receive(request):
     return _empty(200)
 
 
+_CONNECTED_TTL_S = 2.0
+_connected_cache: dict[str, tuple[float, bool | None]] = {}
+
+
+def _connected(tenants: set[str]) -> dict[str, bool]:
+    """Tenant id → Auto-sync, for organisations a merchant has connected. Remembered for two seconds per
+    process, since Xero sends bursts for the same organisation; a disconnect is still honoured by the sync."""
+    now = time.monotonic()
+    fresh = {t: hit[1] for t in tenants if (hit := _connected_cache.get(t)) and hit[0] > now}
+    missing = tenants - set(fresh)
+    if missing:
+        found = dict(
+            XeroConnection.objects.filter(tenant_id__in=missing, status=ConnectionStatus.CONNECTED).values_list(
+                "tenant_id", "auto_sync"
+            )
+        )
+        for tenant in missing:
+            _connected_cache[tenant] = (now + _CONNECTED_TTL_S, found.get(tenant))
+            fresh[tenant] = found.get(tenant)
+    return {t: auto for t, auto in fresh.items() if auto is not None}
+
+
 def _store(events: list[dict]) -> None:
-    tenants = {str(e.get("tenantId", "")) for e in events if isinstance(e, dict)}
-    connected = dict(
-        XeroConnection.objects.filter(tenant_id__in=tenants, status=ConnectionStatus.CONNECTED).values_list(
-            "tenant_id", "auto_sync"
-        )
-    )
+    connected = _connected({str(e.get("tenantId", "")) for e in events if isinstance(e, dict)})
     rows = [
-        XeroWebhookEvent(
-            tenant_id=str(e["tenantId"]),
-            category=str(e.get("eventCategory", "")),
-            event_type=str(e.get("eventType", ""))[:20],
-            resource_id=str(e.get("resourceId", ""))[:64],
-            event_date=mapping.parse_datetime(e.get("eventDateUtc")),
-        )
+        {
+            "tenant_id": str(e["tenantId"]),
+            "category": str(e.get("eventCategory", "")),
+            "event_type": str(e.get("eventType", ""))[:20],
+            "resource_id": str(e.get("resourceId", ""))[:64],
+            "event_date": mapping.parse_datetime(e.get("eventDateUtc")),
+            "processed_at": None,
+        }
         for e in events
         if isinstance(e, dict)
         and str(e.get("tenantId", "")) in connected
@@ -86,16 +106,20 @@ def _store(events: list[dict]) -> None:
     if not rows:
         logger.info("xero.webhook.ignored", extra={"events": len(events)})
         return
-    syncing = {r.tenant_id for r in rows if connected[r.tenant_id]}  # Auto-sync off: stored, no sync queued
+    syncing = {r["tenant_id"] for r in rows if connected[r["tenant_id"]]}  # Auto-sync off: stored, no sync queued
     # A burst of posts needs one sync, not one per post: only the post that finds nothing waiting queues it
     # (the webhook sync queues another if events arrive while it runs).
-    waiting = set(
-        XeroWebhookEvent.objects.filter(tenant_id__in=syncing, processed_at__isnull=True)
-        .values_list("tenant_id", flat=True)
-        .distinct()
+    waiting = (
+        set(
+            XeroWebhookEvent.objects.filter(tenant_id__in=syncing, processed_at__isnull=True)
+            .values_list("tenant_id", flat=True)
+            .distinct()
+        )
+        if syncing
+        else set()
     )
     with transaction.atomic():
-        XeroWebhookEvent.objects.bulk_create(rows)
+        bulk.insert(XeroWebhookEvent, rows=rows)
         for tenant_id in syncing - waiting:
             transaction.on_commit(lambda t=tenant_id: _dispatch(t))
 

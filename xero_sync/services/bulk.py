@@ -44,6 +44,12 @@ def _values(fields: list[models.Field], rows: list[dict], extra: dict) -> list[t
     return prepared
 
 
+def _timestamps(fields: list[models.Field]) -> dict:
+    """Values for auto_now / auto_now_add fields, which raw inserts must fill themselves."""
+    now = timezone.now()
+    return {f.attname: now for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
+
+
 def _normalise(model: type[models.Model], rows: list[dict]) -> list[dict]:
     """Rows keyed by attname (`customer_id`), whichever name they used."""
     names = {f.name: f.attname for f in model._meta.concrete_fields}
@@ -56,9 +62,9 @@ def upsert(model: type[models.Model], *, merchant_id: int, rows: list[dict]) -> 
     if not rows:
         return {}
     rows = _normalise(model, rows)
-    now = timezone.now()
     fields = _insert_fields(model)
-    given = set(rows[0]) | {"updated_at"}
+    stamps = _timestamps(fields)
+    given = set(rows[0]) | {f.attname for f in fields if getattr(f, "auto_now", False)}
     qn = connection.ops.quote_name
     updates = ", ".join(
         f"{qn(f.column)} = excluded.{qn(f.column)}"
@@ -70,7 +76,7 @@ def upsert(model: type[models.Model], *, merchant_id: int, rows: list[dict]) -> 
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT ({qn('merchant_id')}, {qn('external_id')}) DO UPDATE SET {updates}"
     )
-    values = _values(fields, rows, {"merchant_id": merchant_id, "created_at": now, "updated_at": now})
+    values = _values(fields, rows, {"merchant_id": merchant_id, **stamps})
     with connection.cursor() as cursor:
         cursor.executemany(sql, values)
     ids = [r["external_id"] for r in rows]
@@ -82,13 +88,12 @@ def insert(model: type[models.Model], *, rows: list[dict]) -> None:
     if not rows:
         return
     rows = _normalise(model, rows)
-    now = timezone.now()
     fields = _insert_fields(model)
     qn = connection.ops.quote_name
     sql = (
         f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
-    values = _values(fields, rows, {"created_at": now, "updated_at": now})
+    values = _values(fields, rows, _timestamps(fields))
     with connection.cursor() as cursor:
         cursor.executemany(sql, values)
