@@ -183,7 +183,9 @@ def _run(run: SyncRun, connection: XeroConnection, state: XeroSyncState, client,
     _success(state, ctx, kind, started_at)
     _finish(run, connection, SyncRunState.SUCCEEDED, "", client, counts=dict(ctx.counts))
     if kind == SyncRunKind.FIRST:  # fees are applied by the write-back right after the first sync
-        transaction.on_commit(lambda: __import__("xero_sync.tasks").tasks.enqueue_fees(connection.pk))
+        from xero_sync.tasks import enqueue_fees
+
+        transaction.on_commit(lambda: enqueue_fees(connection.pk))
     sync_error_resolve_for_record(
         merchant=connection.merchant, addon_key=XERO.key, operation="pull", record_kind="connection", record_id=None
     )
