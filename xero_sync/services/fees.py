@@ -44,6 +44,7 @@ from xero_sync.services.writes import (
     write_synced,
     writes_claim,
     writes_release,
+    writes_synced,
 )
 
 logger = logging.getLogger(__name__)
@@ -331,13 +332,13 @@ def _send_lines(ctx, rows, account_for, settings, outcome) -> list[XeroWrite]:
     outcome.calls += sent.calls
     outcome.writes += -(-len(elements) // 50)
     pull.invoices_store(ctx, [answer for _e, answer in sent.ok])
-    for element, answer in sent.ok:
-        for row in element.writes:
-            line = fee_landed(row, answer) or {}
-            write_synced(
-                write=row, external_id=line.get("LineItemID", ""), external_ids={"InvoiceID": answer["InvoiceID"]}
-            )
-            outcome.synced += 1
+    landed = [
+        (row, (fee_landed(row, answer) or {}).get("LineItemID", ""), {"InvoiceID": answer["InvoiceID"]})
+        for element, answer in sent.ok
+        for row in element.writes
+    ]
+    writes_synced(pairs=landed)
+    outcome.synced += len(landed)
     moved = []
     for element, answer, messages in sent.rejected:
         if any(MSG_HAS_PAYMENTS in m for m in messages):

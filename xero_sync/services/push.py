@@ -33,6 +33,7 @@ from xero_sync.services.writes import (
     write_synced,
     writes_claim,
     writes_release,
+    writes_synced,
 )
 
 logger = logging.getLogger(__name__)
@@ -244,12 +245,12 @@ def _contacts_send(ctx: pull.PullContext, rows: list[XeroWrite], outcome: PushOu
         outcome.synced += 1
     for element, answer, messages in sent.rejected:
         row = element.writes[0]
-        if any("already assigned to another contact" in m for m in messages) and not sent.lost:
-            # A contact of that name exists in Xero but not in the portal yet: a person decides.
+        if any("already assigned to another contact" in m for m in messages):
+            # A contact of that name exists in Xero but not in the portal yet: recorded, then a person decides.
+            write_failed(write=row, messages=messages, element=element.body, response=answer)
             XeroWrite.objects.filter(pk=row.pk).update(
                 state=WriteState.HELD,
                 reason="A Xero contact already has this name. Link it (after Sync Now) or rename the customer.",
-                error_message=" ".join(messages),
             )
             outcome.held += 1
             continue
@@ -292,8 +293,9 @@ def _invoices_send(ctx: pull.PullContext, rows: list[XeroWrite], outcome: PushOu
     for line in InvoiceLine.objects.filter(invoice_id__in=[r.invoice_id for r in rows]).order_by("position", "id"):
         lines[line.invoice_id].append(line)
     creates, updates = [], []
+    invoices = Invoice.objects.select_related("customer").in_bulk([r.invoice_id for r in rows])
     for row in rows:
-        invoice = Invoice.objects.select_related("customer").get(pk=row.invoice_id)
+        invoice = invoices[row.invoice_id]
         row.invoice = invoice
         if not invoice.customer.external_id:
             write_back_to_pending(writes=[row])
@@ -340,14 +342,14 @@ def _invoices_send(ctx: pull.PullContext, rows: list[XeroWrite], outcome: PushOu
 
 def _invoices_landed(ctx, pairs: list[tuple[XeroWrite, dict]], outcome: PushOutcome) -> None:
     """Tie each portal invoice to its Xero id, then store Xero's version of it (lines with their ids, totals)."""
-    for row, answer in pairs:
-        Invoice.objects.filter(pk=row.invoice_id).update(external_id=answer["InvoiceID"])
+    if pairs:
+        linked = [Invoice(pk=row.invoice_id, external_id=answer["InvoiceID"]) for row, answer in pairs]
+        Invoice.objects.bulk_update(linked, ["external_id"], batch_size=500)
     pull.invoices_store(ctx, [answer for _row, answer in pairs])
-    for row, answer in pairs:
-        write_synced(
-            write=row, external_id=answer["InvoiceID"], external_ids={"InvoiceNumber": answer.get("InvoiceNumber")}
-        )
-        outcome.synced += 1
+    writes_synced(
+        pairs=[(row, answer["InvoiceID"], {"InvoiceNumber": answer.get("InvoiceNumber")}) for row, answer in pairs]
+    )
+    outcome.synced += len(pairs)
 
 
 def _invoices_read_back(ctx, rows: list[XeroWrite], outcome: PushOutcome, failing: list[str] | None = None) -> None:
