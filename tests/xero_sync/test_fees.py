@@ -186,3 +186,33 @@ def test_request_key_stable_for_the_same_batch():
             )
         ]
     )
+
+
+def test_period_lock_text_recorded_against_the_invoice(synced, xero_org):
+    from xero_sandbox.api.services import accounting_settings
+
+    enable_late_fee(synced.merchant)
+    target = XInvoice.objects.filter(org=xero_org, type="ACCREC", status="AUTHORISED", amount_paid=0).first()
+    locked = accounting_settings(xero_org)
+    locked.period_lock_date = target.date
+    locked.save()
+    fees_apply(connection=synced, today=far_future(xero_org))
+    local = Invoice.objects.get(merchant=synced.merchant, external_id=str(target.id))
+    row = XeroWrite.objects.get(invoice=local, fee_kind="late")
+    assert row.state == WriteState.FAILED
+    assert row.error_message == "The document date cannot be before the period lock date"
+    error = SyncError.objects.get(operation="fee", record_kind="invoice", record_id=local.pk)
+    assert error.hint_key == "period_locked" and error.record_label == local.number
+
+
+def test_dequeue_takes_a_held_fee_off_the_queue_with_its_reason(synced, xero_org, admin_user):
+    enable_late_fee(synced.merchant, paid_invoice_policy=PaidInvoicePolicy.QUEUE)
+    fees_apply(connection=synced, today=far_future(xero_org))
+    held = XeroWrite.objects.filter(state=WriteState.HELD).first()
+    write_services.write_dequeue(write=held, reason="Added by hand in Xero", user=admin_user)
+    held.refresh_from_db()
+    assert held.state == WriteState.DEQUEUED and held.reason == "Added by hand in Xero"
+    assert held.dequeued_by == admin_user and held.since == held.dequeued_at
+    count = writes(xero_org)
+    fees_apply(connection=synced, today=far_future(xero_org))
+    assert writes(xero_org) == count  # never planned again for that period

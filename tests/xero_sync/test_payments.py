@@ -141,3 +141,14 @@ def test_payments_made_in_xero_mark_the_invoice_paid(synced, xero_org):
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.PAID and invoice.amount_due == 0
     assert invoice.payments.get().amount == invoice.amount_paid
+
+
+def test_payment_against_a_voided_invoice_is_recorded_with_xeros_text(synced, xero_org):
+    invoice = open_invoice(synced.merchant)
+    payment_record(invoice=invoice, amount=Decimal("1.00"), date=TODAY, method="cash")
+    XInvoice.objects.filter(id=invoice.external_id).update(status="VOIDED")
+    payments_push(connection=synced)
+    row = XeroWrite.objects.get(invoice=invoice)
+    assert row.error_message == "Payments can only be made against authorized documents."
+    error = SyncError.objects.get(operation="payment", record_id=row.payment_id)
+    assert error.hint_key == "payment_not_authorised"
