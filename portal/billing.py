@@ -37,6 +37,33 @@ def customer_create(*, merchant: Merchant, name: str, **fields) -> Customer:
     return customer
 
 
+def item_create(
+    *,
+    merchant: Merchant,
+    code: str,
+    name: str = "",
+    description: str = "",
+    sale_price: Decimal | None = None,
+    sale_account_code: str = "",
+    commodity_code: str = "",
+) -> Item:
+    """A product or service made in the portal; it carries the add-on's Default Commodity Code unless given one."""
+    from xero_sync.services import push
+
+    item = Item.objects.create(
+        merchant=merchant,
+        code=code.strip().upper(),
+        name=name or code,
+        description=description,
+        sale_price=sale_price,
+        sale_account_code=sale_account_code,
+        commodity_code=commodity_code or push.default_commodity_code(merchant=merchant),
+    )
+    if push.item_push_request(item=item) is not None:
+        push.push_enqueue(merchant=merchant)
+    return item
+
+
 @dataclass
 class LineInput:
     description: str

@@ -368,3 +368,16 @@ def payment_element(*, invoice_id: str, account_code: str, date: dt.date, amount
     if reference:
         element["Reference"] = reference
     return element
+
+
+def item_element(item, *, account_code: str) -> dict:
+    """A portal item as a Xero price-list item (the commodity code stays in the portal: Xero has no such field)."""
+    sales = {"UnitPrice": _number(item.sale_price)} if item.sale_price is not None else {}
+    if account_code:
+        sales["AccountCode"] = account_code
+    if item.sale_tax_type:
+        sales["TaxType"] = item.sale_tax_type
+    element = {"Code": item.code, "Name": item.name or item.code, "Description": item.description or None}
+    if sales:
+        element["SalesDetails"] = sales
+    return {k: v for k, v in element.items() if v is not None}

@@ -229,3 +229,26 @@ def test_addon_page_sets_status_accounts_and_tax_mappings(client, admin_user, sy
     )
     assert "Not an account in Xero&#x27;s chart of accounts: 999" in response.content.decode()
     assert write_settings_for(synced).item_account_codes == {"LABOUR-HR": "260"}
+
+
+def test_item_created_in_the_portal_carries_the_commodity_code_and_reaches_xero(synced, xero_org):
+    from xero_sandbox.models import Item as XItem
+
+    synced.default_commodity_code = "72151300"
+    synced.save()
+    write_settings_for(synced).__class__.objects.filter(connection=synced).update(default_revenue_account_code="200")
+    merchant = synced.merchant
+    item = billing.item_create(
+        merchant=merchant, code="drain-cam", name="Drain camera survey", sale_price=Decimal("150")
+    )
+    assert item.commodity_code == "72151300" and item.code == "DRAIN-CAM"
+    customer = Customer.objects.filter(merchant=merchant, status="active").exclude(external_id=None).first()
+    invoice = new_invoice(merchant, customer, line("Survey", "1", "150.00", item=item))
+    outcome = push_run(connection=synced)
+    assert outcome.failed == 0
+    xitem = XItem.objects.get(org=xero_org, code="DRAIN-CAM")
+    assert xitem.sales_account_code == "200" and xitem.sales_unit_price == Decimal("150")
+    item.refresh_from_db()
+    assert item.external_id == str(xitem.id)
+    xinv = XInvoice.objects.get(org=xero_org, number=invoice.number)
+    assert xinv.lines.get().item_code == "DRAIN-CAM"

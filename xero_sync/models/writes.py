@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.models import Customer, Invoice, Merchant, Payment
+from portal.models import Customer, Invoice, Item, Merchant, Payment
 from portal.models.ledger import MONEY
 from xero_sync.models.connection import XeroConnection
 
@@ -21,6 +21,7 @@ class WriteKind(models.TextChoices):
     FEE_INVOICE = "fee_invoice", "Fee invoice"
     INVOICE = "invoice", "Invoice"
     CONTACT = "contact", "Customer"
+    ITEM = "item", "Item"
     PAYMENT = "payment", "Payment"
 
 
@@ -42,7 +43,7 @@ class FeeKind(models.TextChoices):
 OPEN_STATES = (WriteState.PENDING, WriteState.SENT, WriteState.FAILED, WriteState.HELD)
 HISTORY_STATES = (WriteState.SYNCED, WriteState.DEQUEUED)
 PAYMENT_KINDS = (WriteKind.PAYMENT,)
-OUTBOUND_KINDS = (WriteKind.FEE_LINE, WriteKind.FEE_INVOICE, WriteKind.INVOICE, WriteKind.CONTACT)
+OUTBOUND_KINDS = (WriteKind.FEE_LINE, WriteKind.FEE_INVOICE, WriteKind.INVOICE, WriteKind.CONTACT, WriteKind.ITEM)
 
 
 class XeroWrite(models.Model):
@@ -58,6 +59,7 @@ class XeroWrite(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, null=True, blank=True, related_name="xero_writes")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="xero_writes")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, null=True, blank=True, related_name="xero_writes")
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, null=True, blank=True, related_name="xero_writes")
     # A payment by card waits for its technology fee line to land first.
     depends_on = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from integrations.models import SyncRunKind, SyncRunState
 from integrations.runs import sync_run_finish, sync_run_start
-from portal.models import Customer, Invoice, InvoiceLine, InvoiceStatus
+from portal.models import Customer, Invoice, InvoiceLine, InvoiceStatus, Item
 from xero_sync import errors, mapping
 from xero_sync.addon import XERO
 from xero_sync.client import XeroClient
@@ -104,6 +104,24 @@ def invoice_push_request(*, invoice: Invoice) -> XeroWrite | None:
         label=invoice.number,
         idempotency_key=f"invoice-{invoice.pk}-v{version}",
     )
+
+
+def item_push_request(*, item: Item) -> XeroWrite | None:
+    """Queue an item created in the portal for Xero, so invoice lines can use its code there."""
+    if item.external_id or _connected(item.merchant) is None:
+        return None
+    row, _ = XeroWrite.objects.get_or_create(
+        merchant=item.merchant,
+        idempotency_key=f"item-{item.pk}-v1",
+        defaults={"kind": WriteKind.ITEM, "item": item, "label": item.code, "amount": item.sale_price or 0},
+    )
+    return row
+
+
+def default_commodity_code(*, merchant) -> str:
+    """The add-on page's Default Commodity Code, for items created in the portal ("" when not connected)."""
+    connection = _connected(merchant)
+    return connection.default_commodity_code if connection else ""
 
 
 class EditRefused(Exception):
@@ -271,6 +289,42 @@ def _contacts_send(ctx: pull.PullContext, rows: list[XeroWrite], outcome: PushOu
             write_back_to_pending(writes=[row])
 
 
+def _items_send(ctx: pull.PullContext, rows: list[XeroWrite], outcome: PushOutcome) -> None:
+    settings = write_settings_for(ctx.connection)
+    elements = []
+    for row in rows:
+        item = row.item
+        if item is None:
+            continue
+        if item.external_id:
+            write_synced(write=row, external_id=item.external_id)
+            continue
+        account = settings.item_account_codes.get(item.code) or item.sale_account_code
+        account = account or settings.default_revenue_account_code
+        elements.append(Element(body=mapping.item_element(item, account_code=account), writes=[row]))
+    if not elements:
+        return
+    sent = batch_send(
+        connection=ctx.connection,
+        client=ctx.client,
+        method="POST",  # creates, or updates the item of that code if an earlier answer was lost
+        endpoint="Items",
+        collection="Items",
+        elements=elements,
+        id_field="ItemID",
+    )
+    outcome.calls += sent.calls
+    for element, answer in sent.ok:
+        row = element.writes[0]
+        Item.objects.filter(pk=row.item_id).update(external_id=answer["ItemID"])
+        write_synced(write=row, external_id=answer["ItemID"])
+        outcome.synced += 1
+    for element, answer, messages in sent.rejected:
+        write_failed(write=element.writes[0], messages=messages, element=element.body, response=answer)
+        outcome.failed += 1
+    write_back_to_pending(writes=[r for e in sent.lost for r in e.writes])  # POST by code: safe to send again
+
+
 def _account_and_tax(connection: XeroConnection):
     settings = write_settings_for(connection)
 
@@ -386,12 +440,14 @@ def push_run(*, connection: XeroConnection, client: XeroClient | None = None) ->
     state, message = SyncRunState.SUCCEEDED, ""
     waiting = Q(state__in=[WriteState.PENDING, WriteState.SENT]) | Q(state=WriteState.FAILED, failures__lt=AUTO_RETRIES)
     try:
-        for kind in (WriteKind.CONTACT, WriteKind.INVOICE):
+        for kind in (WriteKind.ITEM, WriteKind.CONTACT, WriteKind.INVOICE):
             ids = XeroWrite.objects.filter(waiting, merchant=connection.merchant, kind=kind).values_list(
                 "pk", flat=True
             )
             rows = writes_claim(rows=ids, owner=owner, states=[WriteState.PENDING, WriteState.SENT, WriteState.FAILED])
-            if kind == WriteKind.CONTACT:
+            if kind == WriteKind.ITEM:
+                _items_send(ctx, rows, outcome)
+            elif kind == WriteKind.CONTACT:
                 _contacts_send(ctx, rows, outcome)
             else:
                 unknown = [r for r in rows if r.state == WriteState.SENT and not r.invoice.external_id]

@@ -40,6 +40,7 @@ OPERATION = {
     WriteKind.FEE_INVOICE: "fee",
     WriteKind.INVOICE: "push",
     WriteKind.CONTACT: "push",
+    WriteKind.ITEM: "push",
     WriteKind.PAYMENT: "payment",
 }
 RECORD_KIND = {
@@ -47,6 +48,7 @@ RECORD_KIND = {
     WriteKind.FEE_INVOICE: "invoice",
     WriteKind.INVOICE: "invoice",
     WriteKind.CONTACT: "contact",
+    WriteKind.ITEM: "item",
     WriteKind.PAYMENT: "payment",
 }
 
@@ -67,7 +69,9 @@ def writes_claim(*, rows: Iterable[int], owner: str, states: Iterable[str]) -> l
     XeroWrite.objects.filter(pk__in=ids, state__in=list(states)).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=owner)
     ).update(claimed_by=owner, claimed_until=now + CLAIM)
-    return list(XeroWrite.objects.filter(pk__in=ids, claimed_by=owner).select_related("invoice", "customer", "payment"))
+    return list(
+        XeroWrite.objects.filter(pk__in=ids, claimed_by=owner).select_related("invoice", "customer", "payment", "item")
+    )
 
 
 def writes_release(*, owner: str) -> None:
@@ -216,16 +220,14 @@ def _record_id(write: XeroWrite) -> int | None:
         return write.customer_id
     if write.kind == WriteKind.PAYMENT:
         return write.payment_id
+    if write.kind == WriteKind.ITEM:
+        return write.item_id
     return write.invoice_id
 
 
 def _record_external_id(write: XeroWrite) -> str:
-    record = (
-        write.customer
-        if write.kind == WriteKind.CONTACT
-        else write.payment
-        if write.kind == WriteKind.PAYMENT
-        else write.invoice
+    record = {WriteKind.CONTACT: write.customer, WriteKind.PAYMENT: write.payment, WriteKind.ITEM: write.item}.get(
+        write.kind, write.invoice
     )
     return (getattr(record, "external_id", "") or "") if record is not None else ""
 
