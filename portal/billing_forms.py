@@ -226,3 +226,20 @@ class PaymentForm(forms.Form):
         initial=PaymentMethod.BANK_TRANSFER,
     )
     reference = forms.CharField(required=False, max_length=255)
+
+
+class ItemForm(forms.Form):
+    code = forms.CharField(max_length=30, help_text="Short and unique, e.g. DRAIN-CAM.")
+    name = forms.CharField(max_length=100, required=False)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    sale_price = forms.DecimalField(required=False, max_digits=14, decimal_places=4, min_value=Decimal("0"))
+
+    def __init__(self, *args, merchant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.merchant = merchant
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip().upper()
+        if Item.objects.filter(merchant=self.merchant, code__iexact=code).exists():
+            raise forms.ValidationError("An item with this code already exists.")
+        return code

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from portal import billing
-from portal.billing_forms import CustomerForm, FeeSettingsForm, InvoiceForm, LineFormSet, PaymentForm
+from portal.billing_forms import CustomerForm, FeeSettingsForm, InvoiceForm, ItemForm, LineFormSet, PaymentForm
 from portal.models import Customer, FeeSettings, Invoice, InvoiceLine
 from portal.permissions import admin_required, merchant_required
 
@@ -77,6 +77,16 @@ def customer_new(request):
         messages.success(request, f"Customer “{customer.name}” created.")
         return redirect("portal:customer", pk=customer.pk)
     return render(request, "portal/customer_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@merchant_required
+def item_new(request):
+    form = ItemForm(request.POST or None, merchant=request.merchant)
+    if request.method == "POST" and form.is_valid():
+        item = billing.item_create(merchant=request.merchant, **form.cleaned_data)
+        messages.success(request, f"Item {item.code} created: pick it on an invoice line.")
+        return redirect("portal:invoice_new")
+    return render(request, "portal/item_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def _line_inputs(formset) -> list[billing.LineInput]:

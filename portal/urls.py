@@ -18,6 +18,7 @@ portal_patterns = [
     path("customers/unmatched/", billing_views.unmatched, name="unmatched"),
     path("customers/unmatched/<int:pk>/", billing_views.unmatched_resolve, name="unmatched_resolve"),
     path("invoices/new/", billing_views.invoice_new, name="invoice_new"),
+    path("items/new/", billing_views.item_new, name="item_new"),
     path("invoices/<int:pk>/edit/", billing_views.invoice_edit, name="invoice_edit"),
     path("invoices/<int:pk>/payments/new/", billing_views.payment_new, name="payment_new"),
     path("fees/", billing_views.fees, name="fees"),

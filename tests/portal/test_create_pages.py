@@ -89,3 +89,16 @@ def test_other_merchants_invoice_is_404(admin_client):
     foreign = InvoiceFactory(merchant=MerchantFactory(), status=InvoiceStatus.AUTHORISED, date=dt.date(2026, 1, 1))
     assert admin_client.get(reverse("portal:payment_new", args=[foreign.pk])).status_code == 404
     assert admin_client.get(reverse("portal:invoice_edit", args=[foreign.pk])).status_code == 404
+
+
+def test_new_item_page(member_client, merchant):
+    from portal.models import Item
+
+    response = member_client.post(
+        reverse("portal:item_new"), {"code": "gas-check", "name": "Gas check", "sale_price": "80"}
+    )
+    assert response.status_code == 302
+    item = Item.objects.get(merchant=merchant, code="GAS-CHECK")
+    assert item.sale_price == Decimal("80")
+    again = member_client.post(reverse("portal:item_new"), {"code": "Gas-Check"})
+    assert again.status_code == 400 and "already exists" in str(again.context["form"].errors["code"])
