@@ -28,6 +28,9 @@ def _registries_restored():
         (m, name, dict(getattr(m, name)))
         for m, name in ((registry, "_ADDONS"), (retry, "_HANDLERS"), (links, "_ORG_CODES"), (links, "_RECORD_URLS"))
     ]
+    from xero_sync import webhooks
+
+    webhooks._connected_cache.clear()  # remembered for two seconds in production; never across tests
     yield
     for module, name, value in saved:
         getattr(module, name).clear()
