@@ -168,6 +168,11 @@ def enqueue_push(merchant_id: int) -> None:
     async_task("xero_sync.tasks.push_merchant", merchant_id, task_name=f"xero-push-{merchant_id}", group="xero-push")
 
 
+def enqueue_push_at(merchant_id: int, when: dt.datetime) -> None:
+    delay = max(1, int((when - timezone.now()).total_seconds()) + 1)
+    _schedule_once("xero_sync.tasks.push_merchant", args=(merchant_id,), delay_s=delay, name=f"xero-push-{merchant_id}")
+
+
 def push_merchant(merchant_id: int) -> None:
     """Push the merchant's waiting customers, invoices and payments (with their technology fees)."""
     from xero_sync.models import XeroConnection

@@ -494,8 +494,8 @@ def fees_apply(
     calls_before = client.calls
     run = sync_run_start(merchant=connection.merchant, addon_key=XERO.key, kind=SyncRunKind.FEES, steps=("fees",))
     owner = new_owner()
-    state = SyncRunState.SUCCEEDED
-    message = ""
+    # Anything that escapes (a killed worker, a lost connection to the database) leaves the run failed.
+    state, message = SyncRunState.FAILED, "The fee run stopped before it finished."
     try:
         if FeeKind.LATE in kinds and row_ids is None:
             _refresh_changed_invoices(connection, client, outcome)
@@ -512,6 +512,7 @@ def fees_apply(
         )
         if rows:
             fees_send(connection=connection, client=client, rows=rows, outcome=outcome, today=today)
+        state, message = SyncRunState.SUCCEEDED, ""
     except errors.XeroRateLimited as exc:
         state, message = SyncRunState.PARTIAL, f"Paused by Xero's rate limit until {exc.resume_at:%H:%M} UTC."
         from xero_sync.tasks import enqueue_fees_at

@@ -171,6 +171,10 @@ def payments_push(*, connection: XeroConnection, client: XeroClient | None = Non
             states=[WriteState.PENDING, WriteState.SENT, WriteState.FAILED],
         )
         _send(connection, client, claimed, outcome)
+    except errors.XeroRateLimited as exc:
+        from xero_sync.tasks import enqueue_push_at
+
+        enqueue_push_at(connection.merchant_id, exc.resume_at)
     except errors.XeroError as exc:
         logger.warning("xero.payments.push_stopped", extra={"error": type(exc).__name__})
     finally:

@@ -92,7 +92,9 @@ def invoice_push_request(*, invoice: Invoice) -> XeroWrite | None:
     rows = XeroWrite.objects.filter(merchant=invoice.merchant, kind=WriteKind.INVOICE, invoice=invoice)
     waiting = rows.filter(state__in=[WriteState.PENDING, WriteState.FAILED, WriteState.HELD]).first()
     if waiting is not None:
-        XeroWrite.objects.filter(pk=waiting.pk).update(state=WriteState.PENDING, failures=0, label=invoice.number)
+        XeroWrite.objects.filter(pk=waiting.pk).update(
+            state=WriteState.PENDING, failures=0, label=invoice.number, amount=invoice.total
+        )
         return waiting
     version = (rows.order_by("-version").values_list("version", flat=True).first() or 0) + 1
     return XeroWrite.objects.create(
@@ -437,7 +439,7 @@ def push_run(*, connection: XeroConnection, client: XeroClient | None = None) ->
     run = sync_run_start(merchant=connection.merchant, addon_key=XERO.key, kind=SyncRunKind.PUSH, steps=("push",))
     owner = new_owner()
     ctx = pull.PullContext(connection=connection, client=client)
-    state, message = SyncRunState.SUCCEEDED, ""
+    state, message = SyncRunState.FAILED, "The push stopped before it finished."
     waiting = Q(state__in=[WriteState.PENDING, WriteState.SENT]) | Q(state=WriteState.FAILED, failures__lt=AUTO_RETRIES)
     try:
         for kind in (WriteKind.ITEM, WriteKind.CONTACT, WriteKind.INVOICE):
@@ -454,8 +456,12 @@ def push_run(*, connection: XeroConnection, client: XeroClient | None = None) ->
                 if unknown:
                     _invoices_read_back(ctx, unknown, outcome)
                 _invoices_send(ctx, [r for r in rows if r not in unknown], outcome)
+        state, message = SyncRunState.SUCCEEDED, ""
     except errors.XeroRateLimited as exc:
         state, message = SyncRunState.PARTIAL, f"Paused by Xero's rate limit until {exc.resume_at:%H:%M} UTC."
+        from xero_sync.tasks import enqueue_push_at
+
+        enqueue_push_at(connection.merchant_id, exc.resume_at)
     except errors.XeroError as exc:
         state, message = SyncRunState.FAILED, str(exc)
     finally:
