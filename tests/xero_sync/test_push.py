@@ -3,6 +3,7 @@ contact matching (email, name, ambiguous, none), draft edits, refused edits, los
 
 import datetime as dt
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 
@@ -252,3 +253,27 @@ def test_item_created_in_the_portal_carries_the_commodity_code_and_reaches_xero(
     assert item.external_id == str(xitem.id)
     xinv = XInvoice.objects.get(org=xero_org, number=invoice.number)
     assert xinv.lines.get().item_code == "DRAIN-CAM"
+
+
+def test_retry_from_the_error_log_resends_the_row_and_resolves(synced, xero_org):
+    from integrations import retry
+    from xero_sync import tasks
+
+    settings = write_settings_for(synced)
+    settings.default_revenue_account_code = "999"
+    settings.save()
+    customer = Customer.objects.filter(merchant=synced.merchant, status="active").exclude(external_id=None).first()
+    invoice = new_invoice(synced.merchant, customer)
+    for _ in range(3):  # three rejections: the row now waits for a person
+        push_run(connection=synced)
+    row = XeroWrite.objects.get(invoice=invoice)
+    assert row.state == WriteState.FAILED and row.failures == 3
+    error = SyncError.objects.get(operation="push", record_id=invoice.pk)
+    assert error.count == 3 and retry.handler_for(addon_key="xero", operation="push") == "xero_sync.tasks.retry_write"
+    settings.default_revenue_account_code = "200"
+    settings.save()
+    with mock.patch("xero_sync.services.payments.payments_push"):
+        tasks.retry_write(error.pk)
+    row.refresh_from_db()
+    error.refresh_from_db()
+    assert row.state == WriteState.SYNCED and error.state == "resolved"
