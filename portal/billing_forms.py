@@ -104,6 +104,12 @@ class FeeSettingsForm(forms.ModelForm):
             self.fields[name].validators.append(MinValueValidator(lowest))
             self.fields[name].widget.attrs["min"] = lowest
 
+    def late_fields(self):
+        return [self[name] for name in self.fields if not name.startswith("tech_")]
+
+    def tech_fields(self):
+        return [self[name] for name in self.fields if name.startswith("tech_")]
+
     def _fee_value(self, enabled: str, kind: str, value: str) -> Decimal:
         number = self.cleaned_data.get(value)
         fee_type = self.cleaned_data.get(kind)
