@@ -158,6 +158,7 @@ def test_lost_answer_creates_once(synced, xero_org):
             "account_invalid",
         ),
         ("tax", "Tax rate must be valid.", "tax_rate_invalid"),
+        ("no_account", "Account must be valid.", "account_invalid"),
         (
             "archived",
             "The contact has been archived and cannot be used on new or edited transactions.",
@@ -167,7 +168,7 @@ def test_lost_answer_creates_once(synced, xero_org):
 )
 def test_xero_texts_recorded_against_the_invoice(synced, xero_org, setup, text, hint):
     settings = write_settings_for(synced)
-    settings.default_revenue_account_code = "999" if setup == "account" else "200"
+    settings.default_revenue_account_code = {"account": "999", "no_account": ""}.get(setup, "200")
     settings.tax_types = {"": "BOGUS"} if setup == "tax" else {}
     settings.save()
     merchant = synced.merchant
@@ -201,6 +202,8 @@ def test_duplicate_contact_name_goes_to_unmatched(synced, xero_org):
     push_run(connection=synced)
     row = XeroWrite.objects.get(customer=customer)
     assert row.state == WriteState.HELD and "already assigned to another contact" in row.error_message
+    error = SyncError.objects.get(operation="push", record_kind="contact", record_id=customer.pk)
+    assert error.hint_key == "duplicate_contact_name" and error.record_label == "Late Arrival Ltd"
     assert RequestLog.objects.filter(organisation=xero_org, method="PUT", path__endswith="/Contacts").count() == 1
 
 
