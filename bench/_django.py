@@ -32,6 +32,24 @@ class BenchDatabase:
     url: str
     vendor: str  # "sqlite" or "postgresql"
     description: str
+    sandbox_url: str = ""
+
+
+def _scratch(name: str, postgres_url: str) -> BenchDatabase:
+    """A throw-away database (PostgreSQL next to postgres_url, else SQLite in a temp folder), dropped at exit."""
+    if postgres_url:
+        url, cleanup = _postgres_scratch(postgres_url, name)
+        db = BenchDatabase(url=url, vendor="postgresql", description=f"PostgreSQL scratch database for {name}")
+    else:
+        tmp = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        url = f"sqlite:///{tmp}/bench.sqlite3"
+
+        def cleanup() -> None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+        db = BenchDatabase(url=url, vendor="sqlite", description=f"SQLite in {tmp}")
+    atexit.register(cleanup)
+    return db
 
 
 def _postgres_scratch(base_url: str, name: str) -> tuple[str, Callable[[], None]]:
@@ -55,29 +73,27 @@ def _postgres_scratch(base_url: str, name: str) -> tuple[str, Callable[[], None]
     return urlunsplit(parts._replace(path=f"/{scratch}")), drop
 
 
-def setup(name: str, *, use_env_database: bool = True, migrate: bool = True) -> BenchDatabase:
-    """Point Django at a throw-away database, call django.setup() and (by default) migrate it."""
+def setup(
+    name: str, *, use_env_database: bool = True, migrate: bool = True, sandbox_database: bool = False
+) -> BenchDatabase:
+    """Point Django at a throw-away database, call django.setup() and (by default) migrate it.
+
+    With `sandbox_database`, the Xero sandbox gets a throw-away database of its own (alias "xero", on the same
+    kind of server), as the real Xero has: the sandbox's models are routed there, and `db.sandbox_url` is what a
+    sandbox server process should use as its DATABASE_URL."""
     from cryptography.fernet import Fernet
     from django.core.management.utils import get_random_secret_key
 
     existing = os.environ.get("DATABASE_URL", "")
-    if use_env_database and existing.startswith(("postgres://", "postgresql://")):
-        url, cleanup = _postgres_scratch(existing, name)
-        db = BenchDatabase(url=url, vendor="postgresql", description=f"PostgreSQL scratch database for {name}")
-    else:
-        tmp = tempfile.mkdtemp(prefix=f"bench-{name}-")
-        url = f"sqlite:///{tmp}/bench.sqlite3"
-
-        def cleanup() -> None:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-        db = BenchDatabase(url=url, vendor="sqlite", description=f"SQLite in {tmp}")
-    atexit.register(cleanup)
+    on_postgres = use_env_database and existing.startswith(("postgres://", "postgresql://"))
+    db = _scratch(name, existing if on_postgres else "")
+    if sandbox_database:
+        db.sandbox_url = _scratch(f"{name}_xero", existing if on_postgres else "").url
     # A polite kill (SIGTERM) should clean up too: exiting through sys.exit runs the atexit hooks.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     # Explicit values win over a developer's .env (portal.settings reads it without overwriting).
-    os.environ["DATABASE_URL"] = url
+    os.environ["DATABASE_URL"] = db.url
     os.environ["DEBUG"] = "false"
     os.environ["SECRET_KEY"] = get_random_secret_key()
     os.environ["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
@@ -95,6 +111,15 @@ def setup(name: str, *, use_env_database: bool = True, migrate: bool = True) -> 
     import django
     from django.test.utils import override_settings
 
+    if db.sandbox_url:
+        import environ
+        from django.conf import settings as lazy_settings
+
+        # Configured before django.setup(), so no connection has been opened yet.
+        lazy_settings.DATABASES["xero"] = environ.Env.db_url_config(db.sandbox_url)
+        if db.vendor == "sqlite":
+            lazy_settings.DATABASES["xero"]["OPTIONS"] = dict(lazy_settings.DATABASES["default"].get("OPTIONS", {}))
+        lazy_settings.DATABASE_ROUTERS = ["bench._django.SandboxRouter"]
     django.setup()
     from django.conf import settings
 
@@ -108,7 +133,27 @@ def setup(name: str, *, use_env_database: bool = True, migrate: bool = True) -> 
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
+        if db.sandbox_url:
+            call_command("migrate", database="xero", verbosity=0, interactive=False)
     return db
+
+
+class SandboxRouter:
+    """Benchmarks only: the sandbox's rows live in Xero's own database ("xero"), the portal's in "default". The
+    sandbox server process uses the "xero" database as its default, so it gets every table."""
+
+    def db_for_read(self, model, **hints):
+        return "xero" if model._meta.app_label == "xero_sandbox" else None
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return None
+
+    def allow_migrate(self, db, app_label, **hints):
+        if app_label == "xero_sandbox":
+            return db == "xero"
+        return True
 
 
 def refresh_statistics() -> None:

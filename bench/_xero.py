@@ -89,17 +89,16 @@ def start(
             "XERO_CONNECTIONS_URL": f"{sandbox}/connections",
         }
     )
-    _django.setup(name)
+    db = _django.setup(name, sandbox_database=True)
     from django.conf import settings
 
     # The client paces itself on the same (shortened) minute the sandbox enforces.
     settings.XERO_RATE_MINUTE_SECONDS = minute_seconds
-    from django.core.management import call_command
-
-    call_command("migrate", run_syncdb=True, verbosity=0)  # the sandbox's tables too
 
     server_env = {
         **os.environ,
+        # Xero keeps its own books: the sandbox server's database is not the portal's.
+        "DATABASE_URL": db.sandbox_url,
         "XERO_SANDBOX": "true",
         "XERO_SANDBOX_ALLOW_PRODUCTION": "true",
         "XERO_SANDBOX_MINUTE_SECONDS": str(max(1, round(minute_seconds))),

@@ -105,6 +105,10 @@ class SyncRun(models.Model):
             return self.finished_at - self.started_at
         return None
 
+    def ordered_progress(self) -> list[tuple[str, dict]]:
+        """(step, progress) in the order the run does its steps."""
+        return sorted(self.progress.items(), key=lambda item: item[1].get("n", len(self.progress)))
+
     @property
     def count_pairs(self) -> list[tuple[str, int]]:
         """(entity, count) pairs for templates (`counts.items` would look up an entity called "items")."""
@@ -114,7 +118,7 @@ class SyncRun(models.Model):
     def steps(self) -> list[dict]:
         """Progress per step for templates: name, done, total and a percentage (None when unknown)."""
         rows = []
-        for name, step in self.progress.items():
+        for name, step in self.ordered_progress():
             done, total = step.get("done") or 0, step.get("total")
             percent = min(100, round(100 * done / total)) if total else (100 if total == 0 else None)
             rows.append({"name": name, "done": done, "total": total, "percent": percent})

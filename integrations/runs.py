@@ -29,7 +29,8 @@ def sync_run_start(
         kind=kind,
         state=SyncRunState.QUEUED if queued else SyncRunState.RUNNING,
         started_at=None if queued else now,
-        progress={step: {"done": 0, "total": None} for step in steps},
+        # "n" keeps the steps in order: PostgreSQL's jsonb does not keep the order of keys.
+        progress={step: {"done": 0, "total": None, "n": n} for n, step in enumerate(steps)},
     )
 
 
@@ -48,7 +49,7 @@ def sync_run_progress(
     added in SQL so other code paths may count calls too. Finished runs are left untouched.
     """
     if step:
-        entry = run.progress.setdefault(step, {"done": 0, "total": None})
+        entry = run.progress.setdefault(step, {"done": 0, "total": None, "n": len(run.progress)})
         if done is not None:
             entry["done"] = done
         if total is not None:

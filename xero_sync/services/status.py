@@ -22,7 +22,7 @@ def run_payload(run) -> dict | None:
     if run is None:
         return None
     steps = []
-    for name, entry in (run.progress or {}).items():
+    for name, entry in run.ordered_progress():
         done, total = entry.get("done") or 0, entry.get("total")
         finished = run.state == "succeeded" or (total is not None and done >= total and name != run.current_step)
         steps.append(
