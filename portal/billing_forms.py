@@ -25,6 +25,14 @@ from portal.models import (
 MAX_PERCENT = Decimal("100")
 
 
+class PortalForm:
+    """Labels without Django's trailing colon, as on the rest of the portal."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 def _amount_field(label: str, **kwargs) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
@@ -39,7 +47,7 @@ def _amount_field(label: str, **kwargs) -> forms.DecimalField:
     )
 
 
-class FeeSettingsForm(forms.ModelForm):
+class FeeSettingsForm(PortalForm, forms.ModelForm):
     late_value = _amount_field("Late fee", required=False)
     tech_value = _amount_field("Technology fee", required=False)
     late_cap = forms.DecimalField(
@@ -94,6 +102,10 @@ class FeeSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["late_excluded_types"].queryset = CustomerType.objects.filter(merchant=merchant)
         self.fields["late_excluded_types"].label = "Customer types excluded"
+        self.fields["late_type"].label = "Late fee type"
+        self.fields["tech_type"].label = "Technology fee type"
+        if not self.fields["late_excluded_types"].queryset.exists():
+            self.fields["late_excluded_types"].help_text = "Customer types arrive with your contact groups from Xero."
         revenue = Account.objects.filter(
             merchant=merchant, status=AccountStatus.ACTIVE, type__in=["REVENUE", "OTHERINCOME", "SALES"]
         ).exclude(code="")
@@ -139,7 +151,7 @@ class FeeSettingsForm(forms.ModelForm):
         return cleaned
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(PortalForm, forms.ModelForm):
     class Meta:
         model = Customer
         fields = [
@@ -163,7 +175,7 @@ class CustomerForm(forms.ModelForm):
         return name
 
 
-class InvoiceForm(forms.Form):
+class InvoiceForm(PortalForm, forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.none())
     date = forms.DateField(initial=dt.date.today, widget=forms.DateInput(attrs={"type": "date"}))
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -180,7 +192,7 @@ class InvoiceForm(forms.Form):
         return cleaned
 
 
-class LineForm(forms.Form):
+class LineForm(PortalForm, forms.Form):
     description = forms.CharField(required=False, max_length=1000)
     item = forms.ModelChoiceField(queryset=Item.objects.none(), required=False)
     quantity = forms.DecimalField(required=False, max_digits=14, decimal_places=4, min_value=Decimal("0.0001"))
@@ -219,7 +231,7 @@ class LineForm(forms.Form):
 LineFormSet = formset_factory(LineForm, extra=3, max_num=50)
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(PortalForm, forms.Form):
     amount = forms.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -234,7 +246,7 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(required=False, max_length=255)
 
 
-class ItemForm(forms.Form):
+class ItemForm(PortalForm, forms.Form):
     code = forms.CharField(max_length=30, help_text="Short and unique, e.g. DRAIN-CAM.")
     name = forms.CharField(max_length=100, required=False)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
