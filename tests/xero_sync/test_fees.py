@@ -216,3 +216,20 @@ def test_dequeue_takes_a_held_fee_off_the_queue_with_its_reason(synced, xero_org
     count = writes(xero_org)
     fees_apply(connection=synced, today=far_future(xero_org))
     assert writes(xero_org) == count  # never planned again for that period
+
+
+def test_late_fees_book_to_a_finance_charges_account_created_in_xero(synced, xero_org):
+    from xero_sync.services import fees as fee_services
+
+    fee_services._NO_ACCOUNT_CREATE.discard(synced.tenant_id)
+    enable_late_fee(synced.merchant)  # no revenue account chosen: "Finance Charges", created when missing
+    assert not XAccount.objects.filter(org=xero_org, name="Finance Charges").exists()
+    outcome = fees_apply(connection=synced, today=far_future(xero_org))
+    assert outcome.failed == 0
+    created = XAccount.objects.get(org=xero_org, name="Finance Charges")
+    assert created.type == "REVENUE"
+    lines = [line for inv in XInvoice.objects.filter(org=xero_org) for line in fee_lines(inv)]
+    assert lines and {line.account_code for line in lines} == {created.code}
+    # A second run finds it (in the portal's chart) rather than creating another.
+    fees_apply(connection=synced, today=far_future(xero_org))
+    assert XAccount.objects.filter(org=xero_org, name="Finance Charges").count() == 1

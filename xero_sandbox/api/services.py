@@ -14,6 +14,7 @@ from xero_sandbox.api.serialise import parse_date
 from xero_sandbox.models import (
     Account,
     AccountingSettings,
+    AccountStatus,
     Contact,
     ContactGroup,
     ContactGroupStatus,
@@ -64,6 +65,10 @@ MSG_PAYMENT_DELETE_ONLY = 'Payments can only be deleted; send {"Status":"DELETED
 MSG_PAYMENT_ALREADY_DELETED = "This payment has already been deleted."
 MSG_ITEM_CODE_TAKEN = "Price List Item with Code '{code}' already exists"
 MSG_ITEM_CODE_MISSING = "Item code must be specified."
+MSG_ACCOUNT_CODE_TAKEN = "Please enter a unique Code."
+MSG_ACCOUNT_NAME_TAKEN = "Please enter a unique Name."
+MSG_ACCOUNT_NAME_MISSING = "Please enter a Name."
+MSG_ACCOUNT_TYPE_INVALID = "Account Type '{type}' is not valid."
 MSG_GROUP_NAME_MISSING = "The contact group name must be specified."
 MSG_GROUP_NAME_TAKEN = "The contact group name {name} is already in use."
 
@@ -821,3 +826,64 @@ def contact_group_add(*, org: Organisation, group: ContactGroup, elements: list)
     group.updated_at = timezone.now()
     group.save(update_fields=["updated_at"])
     return contacts
+
+
+# Xero's account types and the class each belongs to.
+ACCOUNT_CLASSES = {
+    "BANK": "ASSET",
+    "CURRENT": "ASSET",
+    "FIXED": "ASSET",
+    "NONCURRENT": "ASSET",
+    "INVENTORY": "ASSET",
+    "PREPAYMENT": "ASSET",
+    "CURRLIAB": "LIABILITY",
+    "LIABILITY": "LIABILITY",
+    "TERMLIAB": "LIABILITY",
+    "PAYGLIABILITY": "LIABILITY",
+    "SUPERANNUATIONLIABILITY": "LIABILITY",
+    "WAGESPAYABLELIABILITY": "LIABILITY",
+    "EQUITY": "EQUITY",
+    "DEPRECIATN": "EXPENSE",
+    "DIRECTCOSTS": "EXPENSE",
+    "EXPENSE": "EXPENSE",
+    "OVERHEADS": "EXPENSE",
+    "SUPERANNUATIONEXPENSE": "EXPENSE",
+    "WAGESEXPENSE": "EXPENSE",
+    "OTHERINCOME": "REVENUE",
+    "REVENUE": "REVENUE",
+    "SALES": "REVENUE",
+}
+
+
+def account_create(*, org: Organisation, data) -> Account:
+    """PUT /Accounts: one new account; Code and Name unique in the organisation's chart."""
+    if not isinstance(data, dict):
+        raise ElementInvalid("An Account element must be an object.")
+    errors: list[str] = []
+    code = _text(data, "Code").strip()
+    name = _text(data, "Name").strip()
+    account_type = _text(data, "Type").strip().upper()
+    if not name:
+        errors.append(MSG_ACCOUNT_NAME_MISSING)
+    elif Account.objects.filter(org=org, name__iexact=name).exclude(status=AccountStatus.DELETED).exists():
+        errors.append(MSG_ACCOUNT_NAME_TAKEN)
+    if code and Account.objects.filter(org=org, code__iexact=code).exclude(status=AccountStatus.DELETED).exists():
+        errors.append(MSG_ACCOUNT_CODE_TAKEN)
+    if account_type not in ACCOUNT_CLASSES:
+        errors.append(MSG_ACCOUNT_TYPE_INVALID.format(type=account_type))
+    tax_type = _text(data, "TaxType").strip()
+    if tax_type and tax_type != "NONE" and not TaxRate.objects.filter(org=org, tax_type=tax_type).exists():
+        errors.append(MSG_TAX_INVALID)
+    if errors:
+        raise ElementInvalid(*errors)
+    return Account.objects.create(
+        org=org,
+        code=code,
+        name=name,
+        type=account_type,
+        account_class=ACCOUNT_CLASSES[account_type],
+        description=_text(data, "Description"),
+        tax_type=tax_type,
+        enable_payments_to_account=bool(data.get("EnablePaymentsToAccount")),
+        updated_at=timezone.now(),
+    )

@@ -254,11 +254,23 @@ def organisation(request: HttpRequest) -> HttpResponse:
 
 
 @sandbox_api(read=SETTINGS_READ, write=SETTINGS_WRITE)
+@idempotent
 @_reads
 def accounts(request: HttpRequest, account_id: str | None = None) -> HttpResponse:
+    org = request.sandbox_org
+    if request.method == "PUT" and account_id is None:
+        # Xero takes one account per PUT, the element itself as the body.
+        body = _json_body(request)
+        return _batch(
+            request,
+            key="Accounts",
+            elements=[body.get("Accounts", [body])[0] if isinstance(body, dict) and "Accounts" in body else body],
+            save=lambda element: services.account_create(org=org, data=element),
+            render=lambda rows: [serialise.account_json(a) for a in rows],
+            error_flag="HasValidationErrors",
+        )
     if request.method != "GET":
         return _method_not_allowed()
-    org = request.sandbox_org
     if account_id is not None:
         found = Account.objects.filter(org=org, id=_uuid(account_id)).first() if _uuid(account_id) else None
         if found is None:
