@@ -26,8 +26,8 @@ from xero_sync.services.writes import (
     batch_send,
     chunks,
     new_owner,
+    singles_record,
     write_back_to_pending,
-    write_failed,
     write_synced,
     writes_claim,
     writes_release,
@@ -227,14 +227,9 @@ def _send(connection: XeroConnection, client: XeroClient, rows: list[XeroWrite],
         id_field="PaymentID",
     )
     outcome.calls += sent.calls
-    for element, answer in sent.ok:
-        row = element.writes[0]
-        Payment.objects.filter(pk=row.payment_id).update(external_id=answer["PaymentID"])
-        write_synced(write=row, external_id=answer["PaymentID"])
-        outcome.synced += 1
-    for element, answer, messages in sent.rejected:
-        write_failed(write=element.writes[0], messages=messages, element=element.body, response=answer)
-        outcome.failed += 1
+    synced, failed = singles_record(sent=sent, model=Payment, record_attr="payment_id", id_field="PaymentID")
+    outcome.synced += synced
+    outcome.failed += failed
     if sent.lost:
         _read_back(ctx, [e.writes[0] for e in sent.lost], outcome)
     # Xero's amounts and status for the paid invoices (and the payments' ids on their rows).

@@ -28,6 +28,7 @@ from xero_sync.services.writes import (
     batch_send,
     chunks,
     new_owner,
+    singles_record,
     write_back_to_pending,
     write_failed,
     write_synced,
@@ -316,14 +317,9 @@ def _items_send(ctx: pull.PullContext, rows: list[XeroWrite], outcome: PushOutco
         id_field="ItemID",
     )
     outcome.calls += sent.calls
-    for element, answer in sent.ok:
-        row = element.writes[0]
-        Item.objects.filter(pk=row.item_id).update(external_id=answer["ItemID"])
-        write_synced(write=row, external_id=answer["ItemID"])
-        outcome.synced += 1
-    for element, answer, messages in sent.rejected:
-        write_failed(write=element.writes[0], messages=messages, element=element.body, response=answer)
-        outcome.failed += 1
+    synced, failed = singles_record(sent=sent, model=Item, record_attr="item_id", id_field="ItemID")
+    outcome.synced += synced
+    outcome.failed += failed
     write_back_to_pending(writes=[r for e in sent.lost for r in e.writes])  # POST by code: safe to send again
 
 

@@ -364,3 +364,15 @@ def messages_of(answer: dict) -> list[str]:
 
 def rows_for_record(*, merchant, kind: str, **filters) -> Callable:
     return XeroWrite.objects.filter(merchant=merchant, kind=kind, **filters)
+
+
+def singles_record(*, sent: BatchOutcome, model, record_attr: str, id_field: str) -> tuple[int, int]:
+    """For batches whose elements each carry one row: link each accepted portal record to its new Xero id and
+    mark its row synced; mark each rejected row failed with Xero's words. Returns (synced, failed)."""
+    for element, answer in sent.ok:
+        row = element.writes[0]
+        model.objects.filter(pk=getattr(row, record_attr)).update(external_id=answer[id_field])
+        write_synced(write=row, external_id=answer[id_field])
+    for element, answer, messages in sent.rejected:
+        write_failed(write=element.writes[0], messages=messages, element=element.body, response=answer)
+    return len(sent.ok), len(sent.rejected)
