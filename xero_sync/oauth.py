@@ -106,21 +106,26 @@ def _unverified_claims(token: str) -> dict:
         return {}
 
 
-def _identity_post(path: str, data: dict, *, session: requests.Session | None = None) -> requests.Response:
-    url = f"{settings.XERO_IDENTITY_URL.rstrip('/')}/connect/{path}"
-    http = session or requests
+def _send(method: str, url: str, *, unreachable: str, session: requests.Session | None, **kwargs) -> requests.Response:
+    """One HTTP call to Xero's identity or connections hosts; a timeout or refused connection is an OAuthError."""
     try:
-        return http.post(
-            url,
-            data=data,
-            auth=(settings.XERO_CLIENT_ID, settings.XERO_CLIENT_SECRET),
-            headers={"Accept": "application/json"},
-            timeout=settings.XERO_HTTP_TIMEOUT,
-        )
+        return (session or requests).request(method, url, timeout=settings.XERO_HTTP_TIMEOUT, **kwargs)
     except requests.Timeout as exc:
-        raise OAuthError("timeout", "Xero's identity server did not answer in time.") from exc
+        raise OAuthError("timeout", f"{unreachable} did not answer in time.") from exc
     except requests.ConnectionError as exc:
-        raise OAuthError("connection_error", "Xero's identity server could not be reached.") from exc
+        raise OAuthError("connection_error", f"{unreachable} could not be reached.") from exc
+
+
+def _identity_post(path: str, data: dict, *, session: requests.Session | None = None) -> requests.Response:
+    return _send(
+        "POST",
+        f"{settings.XERO_IDENTITY_URL.rstrip('/')}/connect/{path}",
+        unreachable="Xero's identity server",
+        session=session,
+        data=data,
+        auth=(settings.XERO_CLIENT_ID, settings.XERO_CLIENT_SECRET),
+        headers={"Accept": "application/json"},
+    )
 
 
 def _token_set(response: requests.Response) -> TokenSet:
@@ -173,19 +178,14 @@ def revoke(*, refresh_token: str, session: requests.Session | None = None) -> No
 
 
 def _connections_call(method: str, url: str, access_token: str, session, **kw) -> requests.Response:
-    http = session or requests
-    try:
-        return http.request(
-            method,
-            url,
-            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            timeout=settings.XERO_HTTP_TIMEOUT,
-            **kw,
-        )
-    except requests.Timeout as exc:
-        raise OAuthError("timeout", "Xero did not answer in time.") from exc
-    except requests.ConnectionError as exc:
-        raise OAuthError("connection_error", "Xero could not be reached.") from exc
+    return _send(
+        method,
+        url,
+        unreachable="Xero",
+        session=session,
+        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+        **kw,
+    )
 
 
 def connections(*, access_token: str, auth_event_id: str = "", session: requests.Session | None = None) -> list[Tenant]:

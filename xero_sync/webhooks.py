@@ -66,8 +66,7 @@ def _webhook_path(urlconf=None) -> str | None:
 
 
 def _empty(status: int) -> HttpResponse:
-    response = HttpResponse(b"", status=status, content_type="text/plain")
-    return response
+    return HttpResponse(b"", status=status, content_type="text/plain")
 
 
 @csrf_exempt

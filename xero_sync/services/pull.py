@@ -56,6 +56,8 @@ class PullContext:
     server_time: dict[str, dt.datetime] = field(default_factory=dict)
     # Contact-group memberships seen on contacts: {group_id: {contact_id, ...}}.
     group_members: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Item code → portal id, read once per run when the first invoices are stored (items are read before them).
+    item_ids: dict[str, int] | None = None
     # Invoices stored in this run (external ids), so a reconcile can tell which open ones Xero no longer lists.
     seen_invoices: set[str] = field(default_factory=set)
 
@@ -64,8 +66,12 @@ class PullContext:
         return self.connection.merchant
 
 
-def _envelope_time(body: dict) -> dt.datetime | None:
-    return mapping.parse_datetime(body.get("DateTimeUTC"))
+def _note_server_time(ctx: PullContext, entity: str, body: dict) -> None:
+    """Remember Xero's clock at the first read of an entity: the next If-Modified-Since."""
+    if entity not in ctx.server_time:
+        moment = mapping.parse_datetime(body.get("DateTimeUTC"))
+        if moment:
+            ctx.server_time[entity] = moment
 
 
 def _upsert(model, merchant: Merchant, rows: list[dict]) -> dict[str, int]:
@@ -76,8 +82,7 @@ def _upsert(model, merchant: Merchant, rows: list[dict]) -> dict[str, int]:
 def _read_all(ctx: PullContext, endpoint: str, key: str, entity: str, params: dict | None = None) -> list[dict]:
     """Endpoints Xero does not page (Accounts, Items, TaxRates, ContactGroups): one call."""
     body = ctx.client.get(endpoint, params=params, if_modified_since=ctx.since.get(entity))
-    if entity not in ctx.server_time and _envelope_time(body):
-        ctx.server_time[entity] = _envelope_time(body)
+    _note_server_time(ctx, entity, body)
     return body.get(key) or []
 
 
@@ -100,8 +105,7 @@ def _read_pages(
     with ThreadPoolExecutor(max_workers=1) as pool:
         page, body = start_page, fetch(start_page)
         while True:  # ends on a short page or at Xero's pageCount
-            if entity not in ctx.server_time and _envelope_time(body):
-                ctx.server_time[entity] = _envelope_time(body)
+            _note_server_time(ctx, entity, body)
             records = body.get(key) or []
             pagination = body.get("pagination") or {}
             last = len(records) < PAGE_SIZE or page >= (pagination.get("pageCount") or page)
@@ -257,7 +261,9 @@ def invoices_store(ctx: PullContext, invoices: list[dict]) -> dict[str, int]:
         return {}
     customers = _customer_ids(ctx, (mapping.invoice_contact_id(i) for i in invoices))
     invoices = [i for i in invoices if mapping.invoice_contact_id(i) in customers]
-    items = dict(Item.objects.filter(merchant=ctx.merchant).values_list("code", "pk"))
+    if ctx.item_ids is None:
+        ctx.item_ids = dict(Item.objects.filter(merchant=ctx.merchant).values_list("code", "pk"))
+    items = ctx.item_ids
     rows = []
     for inv in invoices:
         fields = mapping.invoice_fields(inv)
